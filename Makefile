@@ -1,0 +1,31 @@
+# Quick start on a fresh clone:
+#   make demo   set-up, then the main job on data bundled in the package
+#   make test   set-up, then the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.ganaug-installed
+# Never more BLAS/OpenMP threads than cores (two CPU-heavy pools on 2 cores slow torch tenfold).
+export OMP_NUM_THREADS ?= $(shell $(PYTHON) -c "import os; print(len(os.sched_getaffinity(0)))" 2>/dev/null || echo 2)
+
+.PHONY: install demo test test-fast docs clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check torch==2.13.0
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(PY) pipelines/mode_collapse.py --out results/mode_collapse
+
+test: install
+	$(PY) -m pytest tests
+
+test-fast: install
+	$(PY) -m pytest tests -m "not slow"
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache results

@@ -1,0 +1,47 @@
+"""ganaug: train GANs on your own data and synthesize what it lacks.
+
+Public names are imported lazily (``import ganaug`` stays fast; torch and
+Lightning load when a model is first used).
+
+Examples
+--------
+>>> import ganaug
+>>> isinstance(ganaug.__version__, str)
+True
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ganaug._version import FORMAT_VERSION, __version__
+
+#: public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    "GANModule": "ganaug.core",
+    "available_losses": "ganaug.core",
+    "get_loss": "ganaug.core",
+    "BaseAugmenter": "ganaug.augment.base",
+    "NonFiniteLossError": "ganaug.exceptions",
+    "ModelFormatError": "ganaug.exceptions",
+    "load": "ganaug.augment.base",
+}
+
+__all__ = sorted(["__version__", "FORMAT_VERSION", *_EXPORTS])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ganaug' has no attribute {name!r}")
+    if name == "load":
+        value = importlib.import_module(module).BaseAugmenter.load
+    else:
+        value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -1,0 +1,315 @@
+"""``BaseAugmenter``: the one template behind every ganaug augmenter.
+
+Written once here (as imbalanced-learn's ``BaseSampler`` does for its
+samplers): validation of ``y``, ``random_state``, ``sampling_strategy``,
+``fit`` / ``sample`` / ``fit_resample``, the round trip of the caller's
+containers, and ``save`` / ``load`` without pickle. A modality supplies:
+
+``_validate_X(X, reset)``
+    Check ``X`` and return the internal form (remembering the input layout
+    when ``reset``); raise ``ValueError``/``TypeError`` naming the problem.
+``_n_rows(X_internal)``
+    Number of items.
+``_fit_generator(X_internal, codes, seed)``
+    Train the generative model; ``codes`` are class codes ``0..k-1`` (all 0
+    when fitted without labels).
+``_generate(codes, seed)``
+    Make one synthetic item per entry of ``codes`` (an int array), returned in
+    the caller's container type (DataFrame, array layout and dtype as fitted).
+``_concat(X, X_new)``
+    Original items first, unchanged, then the new ones, in the caller's container.
+``_get_state()`` / ``_set_state(state, tensors)``
+    Fitted state as (JSON-able dict, dict of tensors) and back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from typing import Any, ClassVar
+
+import numpy as np
+from imblearn.base import SamplerMixin
+from imblearn.utils import check_sampling_strategy
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from ganaug.augment._labels import (
+    LabelFormat,
+    allocate_counts,
+    classes_from_json,
+    classes_to_json,
+    encode_labels,
+    label_repr,
+    squeeze_labels,
+)
+from ganaug.core.trainer import build_trainer, quiet_lightning
+from ganaug.exceptions import ModelFormatError
+from ganaug.io import load_model_dir, save_model_dir, to_jsonable
+from ganaug.utils import limit_threads, seed_everything, seed_from_random_state
+
+__all__ = ["BaseAugmenter", "register_augmenter"]
+
+#: classes that ``load`` may instantiate; nothing else is ever imported from a file
+_REGISTRY: dict[str, type] = {}
+
+
+def register_augmenter(cls: type) -> type:
+    """Class decorator: allow ``BaseAugmenter.load`` to rebuild this class."""
+    _REGISTRY[f"{cls.__module__}.{cls.__qualname__}"] = cls
+    _REGISTRY[cls.__name__] = cls
+    return cls
+
+
+class BaseAugmenter(SamplerMixin, BaseEstimator):
+    """Base class of the augmenters (not used directly).
+
+    Subclasses have at least the parameters ``sampling_strategy``,
+    ``random_state``, ``epochs``, ``batch_size`` and ``trainer``.
+    """
+
+    _sampling_type = "over-sampling"
+    #: fewest items a class needs for the model to learn it
+    _min_class_size: ClassVar[int] = 2
+    #: parameters that may hold objects JSON cannot store (saved as null)
+    _unsaved_params: ClassVar[tuple[str, ...]] = ("trainer",)
+
+    # ---------------------------------------------------------- modality hooks
+    def _validate_X(self, X, reset: bool):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _n_rows(self, X_internal) -> int:
+        return len(X_internal)
+
+    def _fit_generator(self, X_internal, codes: np.ndarray, seed: int) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def _generate(self, codes: np.ndarray, seed: int):  # pragma: no cover
+        raise NotImplementedError
+
+    def _concat(self, X, X_new):  # pragma: no cover
+        raise NotImplementedError
+
+    def _get_state(self) -> tuple[dict, dict]:  # pragma: no cover
+        raise NotImplementedError
+
+    def _set_state(self, state: dict, tensors: dict) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ shared parts
+    def fit(self, X, y=None):
+        """Learn a generative model of ``X``, conditioned on ``y`` when given.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame
+            Training data (layout depends on the modality).
+        y : array-like of shape (n_samples,), optional
+            Class labels of any type. Without labels the model is
+            unconditional and :meth:`sample` returns only ``X``.
+
+        Returns
+        -------
+        self
+        """
+        X_internal = self._validate_X(X, reset=True)
+        n = self._n_rows(X_internal)
+        if n == 0:
+            raise ValueError(f"{type(self).__name__}.fit got an empty X (0 rows)")
+        if y is None:
+            self.classes_ = None
+            self.class_counts_ = np.array([n])
+            self._label_format = None
+            codes = np.zeros(n, dtype=np.int64)
+        else:
+            classes, codes, fmt = encode_labels(y, n)
+            counts = np.bincount(codes, minlength=len(classes))
+            small = np.flatnonzero(counts < self._min_class_size)
+            if small.size:
+                c = small[0]
+                raise ValueError(
+                    f"class {label_repr(classes[c])} has {counts[c]} row(s); {type(self).__name__} needs at least "
+                    f"{self._min_class_size} rows per class to learn it (drop or merge that class)"
+                )
+            self.classes_ = classes
+            self.class_counts_ = counts
+            self._label_format = fmt
+        seed = seed_from_random_state(self.random_state)
+        self.seed_ = seed
+        self._sample_rng = np.random.default_rng(seed)
+        limit_threads()
+        seed_everything(seed)
+        self._fit_generator(X_internal, codes, seed)
+        return self
+
+    @property
+    def labelled_(self) -> bool:
+        check_is_fitted(self, "seed_")
+        return self.classes_ is not None
+
+    def _fit_resample(self, X, y):  # imblearn's abstract hook; fit_resample is overridden whole
+        return self.fit_resample(X, y)
+
+    def fit_resample(self, X, y):
+        """Fit, then add synthetic items until ``sampling_strategy`` is met.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        X_resampled, y_resampled
+            The original items first, unchanged and in order, then the
+            synthetic ones grouped by class; same container types as the input
+            (a DataFrame or Series gets a fresh RangeIndex, as in imbalanced-learn).
+        """
+        if y is None:
+            raise ValueError("fit_resample needs class labels y; use fit(X) and sample(n) without labels")
+        self.fit(X, y)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"y has only one class ({label_repr(self.classes_[0])}); fit_resample balances classes and needs at least two"
+            )
+        y_values = self.classes_[np.repeat(np.arange(len(self.classes_)), self.class_counts_)]
+        self.sampling_strategy_ = check_sampling_strategy(self.sampling_strategy, y_values, self._sampling_type)
+        wanted = {k: int(v) for k, v in self.sampling_strategy_.items() if int(v) > 0}
+        if not wanted:
+            X_new, y_new = self._empty_sample()
+        else:
+            X_new, y_new = self.sample(wanted, random_state=self.seed_)
+        y_original = squeeze_labels(y)
+        if self._label_format.kind != "series":
+            y_original = np.asarray(y_original)
+        return self._concat(X, X_new), self._label_format.concat(y_original, y_new)
+
+    def _empty_sample(self):
+        codes = np.zeros(0, dtype=np.int64)
+        return self._generate(codes, self.seed_), self._label_format.build(self.classes_[codes])
+
+    def _resolve_counts(self, n_samples) -> np.ndarray:
+        n_classes = len(self.class_counts_)
+        if isinstance(n_samples, dict):
+            if not self.labelled_:
+                raise ValueError("this augmenter was fitted without labels: pass an int to sample()")
+            counts = np.zeros(n_classes, dtype=np.int64)
+            index = {v: i for i, v in enumerate(self.classes_.tolist())}
+            for label, count in n_samples.items():
+                key = label.item() if isinstance(label, np.generic) else label
+                if key not in index:
+                    raise ValueError(
+                        f"unknown class {label_repr(label)} in sample(); known classes: {self.classes_.tolist()}"
+                    )
+                if isinstance(count, (bool, np.bool_)) or not isinstance(count, (int, np.integer)) or count < 0:
+                    raise ValueError(f"count for class {label_repr(label)} must be a non-negative int, got {count!r}")
+                counts[index[key]] += int(count)
+            return counts
+        if isinstance(n_samples, (bool, np.bool_)) or not isinstance(n_samples, (int, np.integer)):
+            raise TypeError(f"n_samples must be an int or a dict {{class: count}}, got {type(n_samples).__name__}")
+        if n_samples < 0:
+            raise ValueError(f"n_samples must be >= 0, got {n_samples}")
+        return allocate_counts(int(n_samples), self.class_counts_)
+
+    def sample(self, n_samples, random_state=None):
+        """Generate synthetic items.
+
+        Parameters
+        ----------
+        n_samples : int or dict
+            An int draws that many items with the class mix seen in training;
+            a dict ``{class: count}`` draws exact counts per class.
+        random_state : int, optional
+            Seed for this draw: the same seed gives the same items (also after
+            ``save``/``load``). ``None`` continues the augmenter's own stream,
+            so repeated calls differ but a fixed ``random_state`` at fit makes
+            the sequence repeatable.
+
+        Returns
+        -------
+        X_new : same container as ``X`` in fit
+        y_new : same container as ``y`` in fit (only when fitted with labels)
+        """
+        check_is_fitted(self, "seed_")
+        counts = self._resolve_counts(n_samples)
+        seed = (
+            int(self._sample_rng.integers(2**31 - 1)) if random_state is None else seed_from_random_state(random_state)
+        )
+        codes = np.repeat(np.arange(len(counts)), counts)
+        limit_threads()
+        X_new = self._generate(codes, seed)
+        if not self.labelled_:
+            return X_new
+        return X_new, self._label_format.build(self.classes_[codes])
+
+    # ------------------------------------------------------ training plumbing
+    def _train(self, module, train_loader, val_loader=None, callbacks: list | None = None) -> Any:
+        """Fit a LightningModule with the user's ``trainer`` settings; returns the Trainer."""
+        trainer = build_trainer(self.trainer, max_epochs=self.epochs, callbacks=callbacks)
+        with quiet_lightning():
+            trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=val_loader)
+        self.history_ = list(getattr(module, "history", []))
+        return trainer
+
+    # ------------------------------------------------------------ persistence
+    def _json_params(self) -> dict:
+        params = {}
+        for name, value in self.get_params(deep=False).items():
+            if name in self._unsaved_params or callable(value):
+                params[name] = None
+                continue
+            params[name] = to_jsonable(value)
+        return params
+
+    def save(self, path) -> None:
+        """Save the fitted augmenter to a directory (JSON + safetensors, no pickle).
+
+        ``trainer`` and callable parameters are not saved (stored as null).
+        """
+        check_is_fitted(self, "seed_")
+        state, tensors = self._get_state()
+        config = {
+            "class": f"{type(self).__module__}.{type(self).__qualname__}",
+            "params": self._json_params(),
+            "fitted": {
+                "seed": self.seed_,
+                "classes": None if self.classes_ is None else classes_to_json(self.classes_),
+                "class_counts": self.class_counts_.tolist(),
+                "label_format": None if self._label_format is None else self._label_format.to_json(),
+                "history": to_jsonable(getattr(self, "history_", [])),
+            },
+            "state": state,
+        }
+        save_model_dir(path, config, tensors)
+
+    @classmethod
+    def load(cls, path):
+        """Load an augmenter saved with :meth:`save`; refuses altered or incompatible files."""
+        config, tensors = load_model_dir(path)
+        name = config.get("class")
+        target = _REGISTRY.get(name)
+        if target is None:
+            # the class may live in a module not imported yet: import only ganaug modules
+            module_name = str(name).rsplit(".", 1)[0]
+            if module_name.startswith("ganaug."):
+                with contextlib.suppress(ImportError):
+                    importlib.import_module(module_name)
+            target = _REGISTRY.get(name)
+        if target is None:
+            raise ModelFormatError(f"model in {str(path)!r} is of unknown class {name!r}")
+        if cls is not BaseAugmenter and not issubclass(target, cls):
+            raise ModelFormatError(f"model in {str(path)!r} is a {target.__name__}, not a {cls.__name__}")
+        params = {k: v for k, v in config["params"].items() if v is not None or k in target._unsaved_params}
+        try:
+            est = target(**params)
+        except TypeError as exc:
+            raise ModelFormatError(f"saved parameters do not match {target.__name__}: {exc}") from None
+        fitted = config["fitted"]
+        est.seed_ = int(fitted["seed"])
+        est._sample_rng = np.random.default_rng(est.seed_)
+        est.classes_ = None if fitted["classes"] is None else classes_from_json(fitted["classes"])
+        est.class_counts_ = np.asarray(fitted["class_counts"], dtype=np.int64)
+        est._label_format = None if fitted["label_format"] is None else LabelFormat.from_json(fitted["label_format"])
+        est.history_ = fitted.get("history", [])
+        est._set_state(config["state"], tensors)
+        return est

@@ -1,0 +1,1 @@
+"""Subcommands of the ``ganaug`` CLI, one module each (see ``ganaug.cli``)."""

@@ -1,0 +1,113 @@
+"""Build the Lightning ``Trainer`` that fits a ganaug model.
+
+Every augmenter accepts ``trainer=`` as ``None`` (CPU defaults), a dict of
+``lightning.pytorch.Trainer`` keyword arguments (``accelerator``, ``devices``,
+``strategy``, ``num_nodes``, ``precision``, ``callbacks``, ``logger``...), or a
+ready ``Trainer``. Lightning owns devices, precision, checkpoints and DDP.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import warnings
+from typing import Any
+
+import lightning.pytorch as pl
+
+__all__ = ["build_trainer", "quiet_lightning", "progress_bar_default"]
+
+_DEFAULTS: dict[str, Any] = {
+    "accelerator": "cpu",
+    "devices": 1,
+    "logger": False,
+    "enable_checkpointing": False,
+    "enable_model_summary": False,
+    "num_sanity_val_steps": 0,
+    "log_every_n_steps": 1,
+}
+
+_LIGHTNING_LOGGERS = ("lightning.pytorch", "lightning.fabric", "pytorch_lightning", "lightning")
+
+
+def progress_bar_default() -> bool:
+    """Progress bars in an interactive terminal, none in a pipe or CI log.
+
+    ``GANAUG_PROGRESS=0/1`` overrides the guess.
+    """
+    forced = os.environ.get("GANAUG_PROGRESS")
+    if forced is not None:
+        return forced.strip().lower() not in ("0", "false", "no", "off", "")
+    return sys.stderr.isatty()
+
+
+@contextlib.contextmanager
+def quiet_lightning(verbose: bool = False):
+    """Silence Lightning's start-up chatter ("GPU available: False...") unless verbose."""
+    if verbose:
+        yield
+        return
+    saved = {name: logging.getLogger(name).level for name in _LIGHTNING_LOGGERS}
+    try:
+        for name in _LIGHTNING_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+            warnings.filterwarnings("ignore", message=".*Consider setting `persistent_workers=True`.*")
+            warnings.filterwarnings("ignore", message=".*number of training batches.*smaller than the logging interval.*")
+            warnings.filterwarnings("ignore", message=".*`isinstance\\(treespec, LeafSpec\\)` is deprecated.*")
+            yield
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
+
+
+def build_trainer(
+    trainer: pl.Trainer | dict | None,
+    max_epochs: int,
+    *,
+    callbacks: list | None = None,
+    **overrides: Any,
+) -> pl.Trainer:
+    """Return a ``Trainer`` from the user's ``trainer`` argument.
+
+    Parameters
+    ----------
+    trainer : None, dict or lightning.pytorch.Trainer
+        ``None``: CPU, one device, no logger or checkpoints, progress bar only
+        in a terminal. A dict: those defaults updated with its keys. A
+        ``Trainer`` is returned unchanged (its own ``max_epochs`` wins).
+    max_epochs : int
+        Epochs unless the dict sets ``max_epochs`` itself.
+    callbacks : list, optional
+        Callbacks that ganaug needs; appended to the user's.
+    **overrides
+        Other defaults the caller wants (user keys still win).
+
+    Examples
+    --------
+    >>> from ganaug.core.trainer import build_trainer
+    >>> t = build_trainer({"accelerator": "cpu"}, max_epochs=3)
+    >>> t.max_epochs
+    3
+    """
+    if isinstance(trainer, pl.Trainer):
+        return trainer
+    if trainer is not None and not isinstance(trainer, dict):
+        raise TypeError(
+            f"trainer must be None, a dict of Trainer arguments or a lightning Trainer, got {type(trainer).__name__}"
+        )
+    kwargs: dict[str, Any] = dict(_DEFAULTS)
+    kwargs["enable_progress_bar"] = progress_bar_default()
+    kwargs["max_epochs"] = int(max_epochs)
+    kwargs.update(overrides)
+    kwargs.update(trainer or {})
+    user_callbacks = list(kwargs.pop("callbacks", None) or [])
+    kwargs["callbacks"] = user_callbacks + list(callbacks or [])
+    try:
+        with quiet_lightning():
+            return pl.Trainer(**kwargs)
+    except TypeError as exc:  # unknown keyword: name it
+        raise TypeError(f"invalid trainer argument: {exc}") from exc
