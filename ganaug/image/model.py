@@ -1,0 +1,320 @@
+"""``ConditionalImageGAN``: the image modality's LightningModule.
+
+Only networks and data plumbing live here; the adversarial step, losses,
+``n_critic``, gradient penalty, EMA and the NaN guard come from
+:class:`ganaug.core.GANModule`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ganaug.core.latent import sample_latent
+from ganaug.core.layers import AuxiliaryClassifierHead, infogan_loss, sample_infogan_codes
+from ganaug.core.module import GANModule
+from ganaug.image.diffaugment import diff_augment, parse_policy
+from ganaug.image.networks import CONDITIONINGS, ImageDiscriminator, ImageGenerator, stage_plan
+
+__all__ = ["ConditionalImageGAN"]
+
+_WASSERSTEIN = ("wasserstein", "wgan-gp")
+
+
+class ConditionalImageGAN(GANModule):
+    """Class-conditional image GAN (DCGAN-style) for small, imbalanced image sets.
+
+    Images are ``(N, C, H, W)`` float tensors in [-1, 1] with integer class
+    labels (use :class:`~ganaug.image.ImageEncoder` or
+    :class:`~ganaug.augment.image.ImageAugmenter` for raw arrays).
+
+    Parameters
+    ----------
+    n_classes : int, default=10
+        Number of classes (1 for an unconditional model).
+    channels : int, default=1
+        1 (grey) or 3 (RGB).
+    image_size : int, default=28
+        Height and width; any multiple of 4.
+    latent_dim : int, default=64
+        Size of the Gaussian noise vector.
+    width : int, default=64
+        Channels at the lowest resolution of both networks.
+    conditioning : {"projection", "acgan"}, default="projection"
+        How the discriminator sees the class: projection discriminator
+        (Miyato & Koyama, 2018) or auxiliary classifier (ACGAN, Odena et al., 2017).
+    loss : str, optional
+        Adversarial loss by name (:func:`ganaug.core.available_losses`);
+        default ``"hinge"`` for projection and ``"nonsaturating"`` for ACGAN.
+    spectral_norm : bool, optional
+        Spectral normalisation in the discriminator; default on, except for
+        the Wasserstein losses (the gradient penalty or clipping already
+        constrains the critic).
+    info_categorical, info_continuous : int, default=0
+        InfoGAN codes appended to the noise: one categorical code with this
+        many values, and this many uniform(-1, 1) continuous codes; the
+        discriminator gets a Q head and both networks minimise the mutual
+        information loss (weight ``info_weight``).
+    aux_weight, info_weight : float, default=1.0
+        Weights of the ACGAN classification and InfoGAN terms.
+    progressive : bool or float, default=False
+        Progressive growing: training starts at the lowest resolution and
+        fades in each doubling. ``True`` spends the first half of training
+        growing; a float in (0, 1) sets that share.
+    diffaugment : str, default="color,translation,cutout"
+        DiffAugment policy applied to every discriminator input during
+        training (``""`` or None turns it off).
+    minibatch_std : bool, default=False
+        Minibatch standard-deviation feature in the discriminator.
+    conditional_bn : bool, default=True
+        Class-conditional batch norm in the generator (besides the class
+        embedding concatenated to the noise).
+    lr_g, lr_d, betas, n_critic, ema_decay, **gan_options
+        Passed to :class:`~ganaug.core.GANModule` (``ema_decay`` 0.999 by
+        default: samples come from the averaged generator; its decay is warmed
+        up as ``min(decay, (1 + t) / (10 + t))`` so short runs are usable).
+
+    Examples
+    --------
+    >>> import torch, lightning.pytorch as pl
+    >>> from ganaug.core import tensor_loader
+    >>> from ganaug.image import ConditionalImageGAN
+    >>> x = torch.rand(32, 1, 12, 12) * 2 - 1
+    >>> y = torch.arange(32) % 2
+    >>> gan = ConditionalImageGAN(n_classes=2, image_size=12, width=16, latent_dim=8)
+    >>> trainer = pl.Trainer(max_epochs=1, logger=False, enable_progress_bar=False,
+    ...                      enable_checkpointing=False, enable_model_summary=False)
+    >>> trainer.fit(gan, tensor_loader(x, y, batch_size=16, seed=0))
+    >>> gan.generate_samples(4, cond=torch.tensor([0, 1, 0, 1])).shape
+    torch.Size([4, 1, 12, 12])
+    """
+
+    def __init__(
+        self,
+        n_classes: int = 10,
+        channels: int = 1,
+        image_size: int = 28,
+        latent_dim: int = 64,
+        width: int = 64,
+        conditioning: str = "projection",
+        loss: str | None = None,
+        spectral_norm: bool | None = None,
+        info_categorical: int = 0,
+        info_continuous: int = 0,
+        aux_weight: float = 1.0,
+        info_weight: float = 1.0,
+        progressive: bool | float = False,
+        diffaugment: str | None = "color,translation,cutout",
+        minibatch_std: bool = False,
+        conditional_bn: bool = True,
+        lr_g: float = 2e-4,
+        lr_d: float = 2e-4,
+        betas: tuple[float, float] = (0.5, 0.999),
+        n_critic: int = 1,
+        ema_decay: float | None = 0.999,
+        **gan_options: Any,
+    ) -> None:
+        if conditioning not in CONDITIONINGS:
+            raise ValueError(f"conditioning must be one of {list(CONDITIONINGS)}, got {conditioning!r}")
+        if int(n_classes) < 1:
+            raise ValueError(f"n_classes must be >= 1, got {n_classes}")
+        if channels not in (1, 3):
+            raise ValueError(f"channels must be 1 (grey) or 3 (RGB), got {channels}")
+        stage_plan(image_size)  # validates the size
+        if int(latent_dim) < 1 or int(width) < 8:
+            raise ValueError(f"latent_dim must be >= 1 and width >= 8, got {latent_dim} and {width}")
+        if info_categorical < 0 or info_continuous < 0:
+            raise ValueError("info_categorical and info_continuous must be >= 0")
+        if info_categorical == 1:
+            raise ValueError("info_categorical must be 0 or >= 2 (a categorical code with one value carries nothing)")
+        if loss is None:
+            loss = "hinge" if conditioning == "projection" else "nonsaturating"
+        if spectral_norm is None:
+            spectral_norm = not (isinstance(loss, str) and loss in _WASSERSTEIN)
+        if progressive is True:
+            grow = 0.5
+        elif progressive is False or progressive is None:
+            grow = 0.0
+        else:
+            grow = float(progressive)
+            if not 0.0 < grow < 1.0:
+                raise ValueError(f"progressive must be a bool or a share of training in (0, 1), got {progressive!r}")
+        super().__init__(
+            latent_dim=int(latent_dim), loss=loss, n_critic=n_critic, lr_g=lr_g, lr_d=lr_d, betas=betas,
+            ema_decay=ema_decay, **gan_options,
+        )
+        self.n_classes = int(n_classes)
+        self.channels = int(channels)
+        self.image_size = int(image_size)
+        self.conditioning = conditioning
+        self.n_categorical = int(info_categorical)
+        self.n_continuous = int(info_continuous)
+        self.code_dim = self.n_categorical + self.n_continuous
+        self.input_dim = int(latent_dim) + self.code_dim
+        self.aux_weight = float(aux_weight)
+        self.info_weight = float(info_weight)
+        self.grow_share = grow
+        self.diffaugment_policy = parse_policy(diffaugment)
+        self.generator = ImageGenerator(
+            self.input_dim, self.n_classes, self.channels, self.image_size, width=width,
+            conditional_bn=conditional_bn, progressive=grow > 0,
+        )
+        self.discriminator = ImageDiscriminator(
+            self.n_classes, self.channels, self.image_size, width=width, conditioning=conditioning,
+            spectral_norm=bool(spectral_norm), n_categorical=self.n_categorical, n_continuous=self.n_continuous,
+            minibatch_std=minibatch_std, progressive=grow > 0,
+        )
+        self.n_up = self.generator.n_up
+        # growth state: the full resolution unless progressive training is under way
+        self.grow_stage = self.n_up
+        self.grow_alpha = 1.0
+        self._in_step = False
+
+    # ------------------------------------------------------------ growing
+    def growth_at(self, progress: float) -> tuple[int, float]:
+        """``(stage, alpha)`` at a training progress in [0, 1].
+
+        The growing share of training is split into ``n_up + 1`` equal
+        segments; segment ``s > 0`` fades stage ``s`` in over its first half.
+
+        Examples
+        --------
+        >>> from ganaug.image import ConditionalImageGAN
+        >>> gan = ConditionalImageGAN(image_size=28, width=16, progressive=0.6)
+        >>> [(s, round(a, 2)) for s, a in map(gan.growth_at, (0.0, 0.25, 0.3, 0.9))]
+        [(0, 1.0), (1, 0.5), (1, 1.0), (2, 1.0)]
+        """
+        if self.grow_share <= 0 or progress >= self.grow_share:
+            return self.n_up, 1.0
+        seg = self.grow_share / (self.n_up + 1)
+        stage = min(self.n_up, int(progress / seg))
+        if stage == 0:
+            return 0, 1.0
+        within = (progress - stage * seg) / seg
+        return stage, float(min(1.0, 2.0 * within))
+
+    def _update_growth(self) -> None:
+        if self.grow_share <= 0:
+            return
+        total = None
+        if self._trainer is not None:
+            try:
+                total = float(self.trainer.estimated_stepping_batches)
+            except Exception:  # pragma: no cover - loaders without a length
+                total = None
+        if not total or total == float("inf"):
+            self.grow_stage, self.grow_alpha = self.n_up, 1.0
+            return
+        self.grow_stage, self.grow_alpha = self.growth_at(self._batches_seen / total)
+
+    def on_train_end(self) -> None:
+        # whatever the schedule reached, the model samples at full size afterwards
+        self._in_step = False
+
+    # ---------------------------------------------------------- GANModule hooks
+    def sample_noise(self, n, generator=None, truncation=None, device=None) -> Tensor:
+        """Gaussian noise (truncated when asked) followed by the InfoGAN codes, if any."""
+        dev = self.device if device is None else device
+        z = sample_latent(n, self.latent_dim, truncation=truncation, generator=generator, device=dev)
+        if self.code_dim:
+            codes = sample_infogan_codes(n, self.n_categorical, self.n_continuous, generator=generator, device=dev)
+            z = torch.cat([z, codes], dim=1)
+        return z
+
+    def split_batch(self, batch: Any) -> tuple[Tensor, Tensor]:
+        real, cond = super().split_batch(batch)
+        if cond is None:
+            if self.n_classes > 1:
+                raise ValueError(f"ConditionalImageGAN with {self.n_classes} classes needs (images, labels) batches")
+            cond = torch.zeros(real.shape[0], dtype=torch.long, device=real.device)
+        if real.dim() != 4 or real.shape[1] != self.channels or real.shape[-1] != self.image_size \
+                or real.shape[-2] != self.image_size:
+            raise ValueError(
+                f"expected image batches of shape (N, {self.channels}, {self.image_size}, {self.image_size}), "
+                f"got {tuple(real.shape)}"
+            )
+        if self._in_step and self.grow_stage < self.n_up:
+            real = F.avg_pool2d(real, 2 ** (self.n_up - self.grow_stage))
+        return real, cond.long()
+
+    def generate(self, z: Tensor, cond: Tensor | None = None, network: nn.Module | None = None) -> Tensor:
+        net = self.generator if network is None else network
+        if cond is None:
+            cond = torch.randint(0, self.n_classes, (z.shape[0],), device=z.device)
+        out = net(z, cond.long(), stage=self.grow_stage, alpha=self.grow_alpha)
+        if not self._in_step and out.shape[-1] != self.image_size:
+            out = F.interpolate(out, size=(self.image_size, self.image_size), mode="bilinear", align_corners=False)
+        return out
+
+    def discriminate(self, x: Tensor, cond: Tensor | None = None):
+        if self._in_step and self.diffaugment_policy:
+            x = diff_augment(x, self.diffaugment_policy)
+        if x.shape[-1] != self.discriminator_input_size():
+            raise ValueError(f"discriminator expects {self.discriminator_input_size()}px images, got {tuple(x.shape)}")
+        return self.discriminator(x, cond, stage=self.grow_stage, alpha=self.grow_alpha)
+
+    def discriminator_input_size(self) -> int:
+        return self.generator.resolution(self.grow_stage)
+
+    def _extra(self, extras: dict, cond: Tensor, z: Tensor) -> Tensor | None:
+        total = None
+        if "class_logits" in extras:
+            total = self.aux_weight * AuxiliaryClassifierHead.loss(extras["class_logits"], cond)
+        if "q" in extras:
+            info = self.info_weight * infogan_loss(extras["q"], z[:, self.latent_dim:], self.n_categorical)
+            total = info if total is None else total + info
+        return total
+
+    def discriminator_extra_loss(self, real, fake, cond, real_extras, fake_extras, z):
+        total = None
+        if "class_logits" in real_extras:
+            total = self.aux_weight * AuxiliaryClassifierHead.loss(real_extras["class_logits"], cond)
+        fake_term = self._extra(fake_extras, cond, z)
+        if fake_term is not None:
+            total = fake_term if total is None else total + fake_term
+        return total
+
+    def generator_extra_loss(self, real, fake, cond, fake_extras, z):
+        return self._extra(fake_extras, cond, z)
+
+    def training_step(self, batch: Any, batch_idx: int) -> None:
+        self._update_growth()
+        if self.generator_ema is not None and self.ema_decay is not None:
+            t = self.n_generator_steps
+            self.generator_ema.decay = min(float(self.ema_decay), (1.0 + t) / (10.0 + t))
+        self._in_step = True
+        try:
+            super().training_step(batch, batch_idx)
+        finally:
+            self._in_step = False
+
+    # --------------------------------------------------------------- sampling
+    @torch.no_grad()
+    def decode(self, z: Tensor, labels: Tensor, use_ema: bool = True) -> Tensor:
+        """Images for given latents (noise plus codes, width ``input_dim``) and labels, in eval mode.
+
+        Used for latent interpolation; :meth:`generate_samples` draws the latents itself.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from ganaug.image import ConditionalImageGAN
+        >>> gan = ConditionalImageGAN(n_classes=2, image_size=8, width=16, latent_dim=4)
+        >>> gan.decode(torch.zeros(3, 4), torch.tensor([0, 1, 1])).shape
+        torch.Size([3, 1, 8, 8])
+        """
+        if z.dim() != 2 or z.shape[1] != self.input_dim:
+            raise ValueError(f"z must have shape (N, {self.input_dim}), got {tuple(z.shape)}")
+        if len(labels) != len(z):
+            raise ValueError(f"{len(z)} latents but {len(labels)} labels")
+        self._ensure_ema()
+        net = self.generator_ema.module if (use_ema and self.generator_ema is not None) else self.generator
+        was_training = net.training
+        net.eval()
+        try:
+            return self.generate(z.to(self.device), labels.to(self.device), network=net)
+        finally:
+            net.train(was_training)
