@@ -327,7 +327,8 @@ class GANModule(pl.LightningModule):
         return d_loss, logs
 
     def training_step(self, batch: Any, batch_idx: int) -> None:
-        opt_g, opt_d = self.optimizers()
+        # a subclass may add optimisers after these two (e.g. an embedder optimiser)
+        opt_g, opt_d = self.optimizers()[:2]
         real, cond = self.split_batch(batch)
         self._batches_seen += 1
         record: dict[str, float] = {"epoch": float(self.current_epoch), "step": float(self._batches_seen)}
