@@ -243,9 +243,15 @@ class BaseAugmenter(SamplerMixin, BaseEstimator):
         return X_new, self._label_format.build(self.classes_[codes])
 
     # ------------------------------------------------------ training plumbing
-    def _train(self, module, train_loader, val_loader=None, callbacks: list | None = None) -> Any:
-        """Fit a LightningModule with the user's ``trainer`` settings; returns the Trainer."""
-        trainer = build_trainer(self.trainer, max_epochs=self.epochs, callbacks=callbacks)
+    def _train(self, module, train_loader, val_loader=None, callbacks: list | None = None,
+               max_epochs: int | None = None) -> Any:
+        """Fit a LightningModule with the user's ``trainer`` settings; returns the Trainer.
+
+        ``max_epochs`` defaults to ``self.epochs`` (a modality with pre-training
+        phases passes its total).
+        """
+        epochs = self.epochs if max_epochs is None else max_epochs
+        trainer = build_trainer(self.trainer, max_epochs=epochs, callbacks=callbacks)
         with quiet_lightning():
             trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=val_loader)
         self.history_ = list(getattr(module, "history", []))
