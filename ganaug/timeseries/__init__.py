@@ -1,0 +1,14 @@
+"""Time series: recurrent GANs (RCGAN, TimeGAN-style), encoding, TimeGAN metrics, a small classifier."""
+
+from ganaug.timeseries.encoding import SeriesEncoder, check_series_array, lengths_to_mask, make_windows
+from ganaug.timeseries.model import RecurrentGAN
+from ganaug.timeseries.networks import SequenceNet
+
+__all__ = [
+    "RecurrentGAN",
+    "SequenceNet",
+    "SeriesEncoder",
+    "check_series_array",
+    "lengths_to_mask",
+    "make_windows",
+]

@@ -1,0 +1,451 @@
+"""``RecurrentGAN``: RCGAN and TimeGAN-style recurrent GANs on top of :class:`~ganaug.core.GANModule`.
+
+Tensors seen by this module are already encoded (see
+:mod:`ganaug.timeseries.encoding`): values ``(N, length, channels)`` scaled to
+``[0, 1]`` with zeros at padding, and a condition ``(N, 2)`` int64 tensor of
+``[class code, observed length]`` per series (:meth:`RecurrentGAN.make_condition`).
+
+Two modes
+---------
+``"rcgan"`` (Esteban et al., 2017)
+    Generator: noise sequence + class embedding -> GRU/LSTM -> sigmoid values.
+    Discriminator: values + class embedding -> GRU/LSTM -> one logit per step.
+    The adversarial step is :class:`GANModule`'s, unchanged.
+``"timegan"`` (Yoon et al., 2019)
+    Adds an embedder and a recovery network (an autoencoder into a latent
+    sequence space), and a supervisor that predicts the next latent step. The
+    adversarial game is played in the latent space: the GANModule step sees
+    ``E(x)`` as real and ``S(G(z))`` as fake. Schedule: ``embedding_epochs`` of
+    autoencoder training, ``supervised_epochs`` of supervisor training, then
+    joint epochs in which every batch runs the GANModule step (with TimeGAN's
+    extra terms through the ``*_extra_loss`` hooks: the un-supervised fake
+    path, the supervised next-step loss and the moment loss) followed by an
+    embedder/recovery step.
+
+Masks
+-----
+Padding sits at the end and every network is causal, so outputs at observed
+steps never see padded inputs; padded inputs are also zeroed, padded
+discriminator logits are a constant 0 (no gradient, no dependence on the
+padding) and every reconstruction/supervised/moment loss is averaged over
+observed steps only. Fakes get the lengths of the real batch they face.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from ganaug.core.module import GANModule
+from ganaug.timeseries.networks import RECURRENT_CELLS, SequenceNet
+
+__all__ = ["RecurrentGAN"]
+
+_MODES = ("rcgan", "timegan")
+_GAN_KEYS = (
+    "loss", "loss_options", "real_label", "n_critic", "lr_g", "lr_d", "betas", "ema_decay",
+    "unrolled_steps", "instance_noise",
+)
+
+
+def _masked_mean(values: Tensor, mask: Tensor) -> Tensor:
+    """Mean of ``values`` (N, L, F) over steps where ``mask`` (N, L) is True."""
+    m = mask.to(values.dtype)[..., None]
+    return (values * m).sum() / (m.sum() * values.shape[-1]).clamp_min(1.0)
+
+
+class RecurrentGAN(GANModule):
+    """Recurrent conditional GAN for (multivariate) series, with an optional TimeGAN mode.
+
+    Parameters
+    ----------
+    n_channels : int
+        Channels per step.
+    seq_len : int
+        Steps per series (the padded length for variable-length data).
+    n_classes : int, default=1
+        Classes to condition on (1 = unconditional).
+    mode : {"rcgan", "timegan"}, default="rcgan"
+    cell : {"gru", "lstm"}, default="gru"
+    hidden_dim : int, default=24
+        Hidden size of every recurrent network (also the TimeGAN latent size).
+    num_layers : int, default=2
+    noise_dim : int, optional
+        Noise features per step (default: ``max(n_channels, 4)``).
+    cond_dim : int, default=8
+        Class embedding size.
+    variable_length : bool, default=False
+        Feed the relative position ``t / (length - 1)`` to generator and
+        discriminator so they know where each series ends.
+    embedding_epochs, supervised_epochs : int, default=0
+        TimeGAN pre-training phases (epochs of the Trainer); ignored for rcgan.
+    gamma : float, default=1.0
+        TimeGAN weight of the un-supervised fake path ``D(G(z))``.
+    supervised_weight, moment_weight : float, default=100.0
+        TimeGAN generator weights of ``sqrt(supervised loss)`` and the moment loss.
+    lr_e : float, optional
+        TimeGAN embedder/recovery learning rate (default ``lr_g``).
+    **gan_kwargs
+        :class:`~ganaug.core.GANModule` options: ``loss``, ``loss_options``,
+        ``real_label``, ``n_critic``, ``lr_g``, ``lr_d``, ``betas``,
+        ``ema_decay``, ``unrolled_steps``, ``instance_noise``.
+
+    Notes
+    -----
+    For anomaly scoring and latent inversion: :attr:`latent_shape` is the
+    shape of one latent (a noise sequence), :meth:`generate_windows` maps
+    latents to series differentiably, :meth:`window_scores` gives the
+    discriminator's realness per series and :meth:`reconstruct` (TimeGAN mode)
+    passes series through the autoencoder.
+
+    Examples
+    --------
+    >>> import torch, lightning.pytorch as pl
+    >>> from ganaug.core import tensor_loader
+    >>> from ganaug.timeseries import RecurrentGAN
+    >>> x = torch.rand(32, 12, 2)
+    >>> cond = RecurrentGAN.make_condition(torch.randint(0, 2, (32,)), torch.full((32,), 12))
+    >>> gan = RecurrentGAN(n_channels=2, seq_len=12, n_classes=2, hidden_dim=8)
+    >>> trainer = pl.Trainer(max_epochs=1, logger=False, enable_progress_bar=False,
+    ...                      enable_checkpointing=False, enable_model_summary=False)
+    >>> trainer.fit(gan, tensor_loader(x, cond, batch_size=16, seed=0))
+    >>> gan.generate_samples(3, cond[:3]).shape
+    torch.Size([3, 12, 2])
+    """
+
+    def __init__(
+        self,
+        n_channels: int,
+        seq_len: int,
+        n_classes: int = 1,
+        *,
+        mode: str = "rcgan",
+        cell: str = "gru",
+        hidden_dim: int = 24,
+        num_layers: int = 2,
+        noise_dim: int | None = None,
+        cond_dim: int = 8,
+        variable_length: bool = False,
+        embedding_epochs: int = 0,
+        supervised_epochs: int = 0,
+        gamma: float = 1.0,
+        supervised_weight: float = 100.0,
+        moment_weight: float = 100.0,
+        lr_e: float | None = None,
+        **gan_kwargs: Any,
+    ) -> None:
+        unknown = sorted(set(gan_kwargs) - set(_GAN_KEYS))
+        if unknown:
+            raise TypeError(f"RecurrentGAN got unknown arguments {unknown}")
+        if mode not in _MODES:
+            raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
+        if cell not in RECURRENT_CELLS:
+            raise ValueError(f"cell must be one of {sorted(RECURRENT_CELLS)}, got {cell!r}")
+        for name, value, low in (("n_channels", n_channels, 1), ("seq_len", seq_len, 2), ("n_classes", n_classes, 1),
+                                 ("hidden_dim", hidden_dim, 1), ("num_layers", num_layers, 1)):
+            if int(value) < low:
+                raise ValueError(f"{name} must be >= {low}, got {value}")
+        if int(embedding_epochs) < 0 or int(supervised_epochs) < 0:
+            raise ValueError("embedding_epochs and supervised_epochs must be >= 0")
+        noise_dim = int(noise_dim) if noise_dim is not None else max(int(n_channels), 4)
+        super().__init__(latent_dim=(int(seq_len), noise_dim), **gan_kwargs)
+        self._config = {
+            "n_channels": int(n_channels), "seq_len": int(seq_len), "n_classes": int(n_classes), "mode": mode,
+            "cell": cell, "hidden_dim": int(hidden_dim), "num_layers": int(num_layers), "noise_dim": noise_dim,
+            "cond_dim": int(cond_dim), "variable_length": bool(variable_length),
+            "embedding_epochs": int(embedding_epochs), "supervised_epochs": int(supervised_epochs),
+            "gamma": float(gamma), "supervised_weight": float(supervised_weight),
+            "moment_weight": float(moment_weight), "lr_e": None if lr_e is None else float(lr_e),
+            **{k: (list(v) if isinstance(v, tuple) else v) for k, v in gan_kwargs.items()},
+        }
+        self.mode = mode
+        self.n_channels = int(n_channels)
+        self.seq_len = int(seq_len)
+        self.n_classes = int(n_classes)
+        self.noise_dim = noise_dim
+        self.variable_length = bool(variable_length)
+        self.embedding_epochs = int(embedding_epochs)
+        self.supervised_epochs = int(supervised_epochs)
+        self.gamma = float(gamma)
+        self.supervised_weight = float(supervised_weight)
+        self.moment_weight = float(moment_weight)
+        self.lr_e = self.lr_g if lr_e is None else float(lr_e)
+        net = dict(hidden_dim=int(hidden_dim), cell=cell, cond_dim=int(cond_dim))
+        cond = dict(n_classes=self.n_classes, position=self.variable_length)
+        if mode == "rcgan":
+            self.generator = SequenceNet(noise_dim, self.n_channels, num_layers=num_layers, activation="sigmoid",
+                                         **net, **cond)
+            self.discriminator = SequenceNet(self.n_channels, 1, num_layers=num_layers, **net, **cond)
+        else:
+            h = int(hidden_dim)
+            self.embedder = SequenceNet(self.n_channels, h, num_layers=num_layers, activation="sigmoid", **net)
+            self.recovery = SequenceNet(h, self.n_channels, num_layers=num_layers, activation="sigmoid", **net)
+            self.generator = SequenceNet(noise_dim, h, num_layers=num_layers, activation="sigmoid", **net, **cond)
+            self.supervisor = SequenceNet(h, h, num_layers=max(num_layers - 1, 1), activation="sigmoid",
+                                          **net, **cond)
+            self.discriminator = SequenceNet(h, 1, num_layers=num_layers, **net, **cond)
+        self._cache: dict[str, Tensor] = {}
+        self._pretrain_steps = 0
+
+    # ----------------------------------------------------------------- config
+    def config(self) -> dict:
+        """JSON-able constructor arguments (``RecurrentGAN(**config)`` rebuilds the networks)."""
+        return dict(self._config)
+
+    @property
+    def latent_shape(self) -> tuple[int, int]:
+        """Shape of one latent: a noise sequence ``(seq_len, noise_dim)``."""
+        return (self.seq_len, self.noise_dim)
+
+    @staticmethod
+    def make_condition(labels: Tensor, lengths: Tensor) -> Tensor:
+        """Condition tensor ``(N, 2)`` int64: class code and observed length of each series.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from ganaug.timeseries import RecurrentGAN
+        >>> RecurrentGAN.make_condition(torch.tensor([0, 1]), torch.tensor([5, 7])).tolist()
+        [[0, 5], [1, 7]]
+        """
+        labels = torch.as_tensor(labels).long().reshape(-1)
+        lengths = torch.as_tensor(lengths).long().reshape(-1)
+        if labels.shape != lengths.shape:
+            raise ValueError(f"labels ({labels.shape[0]}) and lengths ({lengths.shape[0]}) differ in number")
+        return torch.stack([labels, lengths], dim=1)
+
+    def _unpack(self, cond: Tensor | None, n: int, device) -> tuple[Tensor | None, Tensor, Tensor]:
+        """(labels or None, lengths, mask (N, L) bool) from a condition tensor."""
+        if cond is None:
+            if self.n_classes > 1:
+                raise ValueError("this RecurrentGAN is conditional: pass a condition (make_condition)")
+            lengths = torch.full((n,), self.seq_len, dtype=torch.long, device=device)
+            labels = None
+        else:
+            if cond.dim() != 2 or cond.shape[1] != 2:
+                raise ValueError(f"condition must be (N, 2) [class, length], got shape {tuple(cond.shape)}")
+            labels = cond[:, 0] if self.n_classes > 1 else None
+            lengths = cond[:, 1]
+        mask = torch.arange(self.seq_len, device=device)[None, :] < lengths[:, None]
+        return labels, lengths, mask
+
+    @staticmethod
+    def _apply_mask(x: Tensor, mask: Tensor) -> Tensor:
+        return x * mask[..., None].to(x.dtype)
+
+    # ----------------------------------------------------- GANModule hooks
+    def split_batch(self, batch: Any) -> tuple[Tensor, Tensor | None]:
+        x, cond = super().split_batch(batch)
+        _, lengths, mask = self._unpack(cond, x.shape[0], x.device)
+        x = self._apply_mask(x, mask)
+        if self.mode == "timegan":
+            self._cache["x"], self._cache["mask"] = x, mask
+            with torch.no_grad():
+                return self._embed(x, mask), cond
+        return x, cond
+
+    def generate(self, z: Tensor, cond: Tensor | None = None, network: nn.Module | None = None) -> Tensor:
+        """Generator output: series (rcgan) or supervised latent ``S(G(z))`` (timegan)."""
+        net = self.generator if network is None else network
+        labels, lengths, mask = self._unpack(cond, z.shape[0], z.device)
+        out = self._apply_mask(net(z, labels, lengths), mask)
+        if self.mode == "timegan":
+            self._cache["e_hat"] = out
+            out = self._apply_mask(self.supervisor(out, labels, lengths), mask)
+        return out
+
+    def discriminate(self, x: Tensor, cond: Tensor | None = None) -> tuple[Tensor, dict]:
+        """Per-step logits ``(N, L)`` (a constant 0 at padded steps); extras carry them too."""
+        labels, lengths, mask = self._unpack(cond, x.shape[0], x.device)
+        logits = self.discriminator(x, labels, lengths)[..., 0] * mask.to(x.dtype)
+        return logits, {"logits": logits}
+
+    def generator_parameters(self):
+        if self.mode == "timegan":
+            return [*self.generator.parameters(), *self.supervisor.parameters()]
+        return self.generator.parameters()
+
+    def discriminator_extra_loss(self, real, fake, cond, real_extras, fake_extras, z):
+        if self.mode != "timegan" or self.gamma == 0:
+            return None
+        e_hat = self._cache["e_hat"].detach()
+        e_logits, _ = self._logits(e_hat, cond)
+        # the real term is detached: only the extra fake path adds gradient
+        return self.gamma * self.adversarial_loss.discriminator_loss(real_extras["logits"].detach().reshape(-1),
+                                                                     e_logits)
+
+    def generator_extra_loss(self, real, fake, cond, fake_extras, z):
+        if self.mode != "timegan":
+            return None
+        x, mask = self._cache["x"], self._cache["mask"]
+        labels, lengths, _ = self._unpack(cond, x.shape[0], x.device)
+        loss = torch.zeros((), device=x.device)
+        if self.gamma:
+            e_logits, _ = self._logits(self._cache["e_hat"], cond)
+            loss = loss + self.gamma * self.adversarial_loss.generator_loss(e_logits)
+        sup = self._supervised_loss(real, labels, lengths, mask)
+        loss = loss + self.supervised_weight * torch.sqrt(sup + 1e-12)
+        x_hat = self._apply_mask(self.recovery(fake), mask)
+        loss = loss + self.moment_weight * self._moment_loss(x, x_hat, mask)
+        return loss
+
+    # ---------------------------------------------------------- TimeGAN parts
+    def _embed(self, x: Tensor, mask: Tensor) -> Tensor:
+        return self._apply_mask(self.embedder(x), mask)
+
+    def _supervised_loss(self, h: Tensor, labels, lengths, mask: Tensor) -> Tensor:
+        """Next-step loss: ``S(h)_t`` should match ``h_{t+1}`` at observed steps."""
+        pred = self.supervisor(h, labels, lengths)
+        return _masked_mean((pred[:, :-1] - h[:, 1:]) ** 2, mask[:, 1:])
+
+    @staticmethod
+    def _moment_loss(x: Tensor, x_hat: Tensor, mask: Tensor) -> Tensor:
+        """|std - std_hat| + |mean - mean_hat| per (step, channel) over the batch, observed entries only."""
+        m = mask.to(x.dtype)[..., None]
+        count = m.sum(0).clamp_min(1.0)
+        valid = (m.sum(0) > 0).to(x.dtype).expand_as(x[0])
+
+        def moments(v):
+            mean = (v * m).sum(0) / count
+            var = (((v - mean) ** 2) * m).sum(0) / count
+            return mean, torch.sqrt(var + 1e-6)
+
+        mean_r, std_r = moments(x)
+        mean_f, std_f = moments(x_hat)
+        diff = (std_f - std_r).abs() + (mean_f - mean_r).abs()
+        return (diff * valid).sum() / valid.sum().clamp_min(1.0)
+
+    def reconstruction_loss(self, x: Tensor, mask: Tensor) -> Tensor:
+        """TimeGAN autoencoder loss: masked MSE between ``x`` and ``R(E(x))``."""
+        return _masked_mean((self.recovery(self._embed(x, mask)) - x) ** 2, mask)
+
+    @property
+    def phase(self) -> str:
+        """Training phase of the current epoch: ``embedding``, ``supervised`` or ``joint``."""
+        if self.mode != "timegan":
+            return "joint"
+        epoch = self.current_epoch if self._trainer is not None else self.embedding_epochs + self.supervised_epochs
+        if epoch < self.embedding_epochs:
+            return "embedding"
+        if epoch < self.embedding_epochs + self.supervised_epochs:
+            return "supervised"
+        return "joint"
+
+    def configure_optimizers(self):
+        if self.mode != "timegan":
+            return super().configure_optimizers()
+        opt_g, opt_d = super().configure_optimizers()
+        opt_e = torch.optim.Adam([*self.embedder.parameters(), *self.recovery.parameters()], lr=self.lr_e,
+                                 betas=self.betas)
+        return [opt_g, opt_d, opt_e]
+
+    def _optimise(self, optimizer, closure, what: str) -> Tensor:
+        """One step of ``optimizer`` on ``closure()`` with only its parameters trainable."""
+        self.toggle_optimizer(optimizer)
+        loss = closure()
+        self._check_finite(loss, what)
+        optimizer.zero_grad(set_to_none=True)
+        self.manual_backward(loss)
+        optimizer.step()
+        self.untoggle_optimizer(optimizer)
+        return loss
+
+    def training_step(self, batch: Any, batch_idx: int) -> None:
+        if self.mode != "timegan":
+            return super().training_step(batch, batch_idx)
+        opt_g, _, opt_e = self.optimizers()
+        phase = self.phase
+        if phase == "joint":
+            super().training_step(batch, batch_idx)
+        x, cond = GANModule.split_batch(self, batch)
+        labels, lengths, mask = self._unpack(cond, x.shape[0], x.device)
+        x = self._apply_mask(x, mask)
+        record: dict[str, float] = {"epoch": float(self.current_epoch)}
+        if phase == "supervised":
+            def supervised():
+                with torch.no_grad():
+                    h = self._embed(x, mask)
+                return self._supervised_loss(h, labels, lengths, mask)
+
+            record["supervised_loss"] = float(self._optimise(opt_g, supervised, "supervised loss").detach())
+        else:
+            parts = {}
+
+            def embedding():
+                parts["recon"] = self.reconstruction_loss(x, mask)
+                loss = 10.0 * torch.sqrt(parts["recon"] + 1e-12)
+                if phase == "joint":
+                    # TimeGAN: the embedder also serves the supervisor (frozen here)
+                    loss = loss + 0.1 * self._supervised_loss(self._embed(x, mask), labels, lengths, mask)
+                return loss
+
+            self._optimise(opt_e, embedding, "reconstruction loss")
+            record["reconstruction_loss"] = float(parts["recon"].detach())
+        self._cache.clear()
+        if phase != "joint":
+            self._pretrain_steps += 1
+            record["step"] = float(self._pretrain_steps)
+            for key, value in record.items():
+                if key not in ("epoch", "step"):
+                    self.log(key, value, prog_bar=True, on_step=True, on_epoch=False, batch_size=x.shape[0])
+            if self.record_history:
+                self.history.append(record)
+        elif self.record_history and self.history:
+            self.history[-1]["reconstruction_loss"] = record["reconstruction_loss"]
+
+    # --------------------------------------------------------------- sampling
+    @torch.no_grad()
+    def generate_samples(self, n: int, cond: Tensor | None = None, truncation: float | None = None,
+                         generator: torch.Generator | None = None, batch_size: int = 4096,
+                         use_ema: bool = True) -> Tensor:
+        """``n`` series ``(n, seq_len, n_channels)`` in the scaled space, zeros after each length.
+
+        See :meth:`ganaug.core.GANModule.generate_samples`; in TimeGAN mode the
+        latent samples are decoded by the recovery network.
+        """
+        out = super().generate_samples(n, cond, truncation=truncation, generator=generator, batch_size=batch_size,
+                                       use_ema=use_ema)
+        self._cache.clear()
+        if self.mode == "timegan":
+            _, _, mask = self._unpack(None if cond is None else cond.to(self.device), n, self.device)
+            was = self.recovery.training
+            self.recovery.eval()
+            out = self._apply_mask(self.recovery(out), mask)
+            self.recovery.train(was)
+        return out
+
+    def generate_windows(self, z: Tensor, cond: Tensor | None = None) -> Tensor:
+        """Differentiable map from latents ``(N, *latent_shape)`` to series ``(N, seq_len, n_channels)``.
+
+        Uses the current generator (not the EMA copy); pass it to
+        :func:`ganaug.core.invert` as ``lambda z: gan.generate_windows(z, cond)``.
+        """
+        out = self.generate(z, cond)
+        self._cache.clear()
+        if self.mode == "timegan":
+            _, _, mask = self._unpack(cond, z.shape[0], z.device)
+            out = self._apply_mask(self.recovery(out), mask)
+        return out
+
+    def step_logits(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
+        """Discriminator logits per step ``(N, L)`` for encoded series (0 at padding); higher = more real."""
+        labels, lengths, mask = self._unpack(cond, x.shape[0], x.device)
+        x = self._apply_mask(x, mask)
+        if self.mode == "timegan":
+            x = self._embed(x, mask)
+        return self.discriminate(x, cond)[0]
+
+    def window_scores(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
+        """Discriminator realness per series ``(N,)``: mean logit over observed steps."""
+        _, lengths, _ = self._unpack(cond, x.shape[0], x.device)
+        return self.step_logits(x, cond).sum(1) / lengths.to(x.dtype)
+
+    def reconstruct(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
+        """TimeGAN autoencoder pass ``R(E(x))`` (masked); only in ``mode="timegan"``."""
+        if self.mode != "timegan":
+            raise ValueError("reconstruct needs mode='timegan' (rcgan has no embedder)")
+        _, _, mask = self._unpack(cond, x.shape[0], x.device)
+        x = self._apply_mask(x, mask)
+        return self._apply_mask(self.recovery(self._embed(x, mask)), mask)
