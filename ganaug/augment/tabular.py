@@ -1,0 +1,415 @@
+"""``TabularAugmenter``: balance a mixed-type table with a conditional tabular GAN."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ganaug.augment._labels import label_repr
+from ganaug.augment.base import BaseAugmenter, register_augmenter
+from ganaug.tabular.model import TabularGAN, category_positions
+from ganaug.tabular.sampler import ConditionalSampler
+from ganaug.tabular.transformer import TabularTransformer
+
+__all__ = ["TabularAugmenter"]
+
+_MODULE_PREFIX = "module."
+_CHUNK_ROWS = 50_000
+_BACKENDS = ("ganaug", "ctgan")
+_VALIDATION = (None, "tstr", "augmented")
+
+
+@register_augmenter
+class TabularAugmenter(BaseAugmenter):
+    """Balance a table with a conditional tabular GAN (imbalanced-learn sampler API).
+
+    ``X`` is a pandas DataFrame of mixed types (numbers, integers, booleans,
+    categories, text, datetimes; missing values allowed) or a 2-D array.
+    Generated rows come back in the same container, column names, order and
+    dtypes; missing values appear at about the training rate.
+
+    Parameters
+    ----------
+    sampling_strategy : str, float, dict or callable, default="auto"
+        As in imbalanced-learn: "auto", "minority", "not minority",
+        "not majority", "all", a float ratio, a dict of counts or a callable.
+    random_state : int, RandomState or Generator, optional
+        One seed for everything (encoding, weights, batches, samples).
+    epochs : int, default=300
+        Training epochs; one epoch is ``n_rows // batch_size`` steps (as CTGAN).
+    batch_size : int, default=500
+        Rows per step; rounded down to a multiple of ``pac`` (at least ``pac``).
+    loss : str, default="wgan-gp"
+        Any loss of :func:`ganaug.core.available_losses`.
+    trainer : None, dict or lightning.pytorch.Trainer, optional
+        Lightning ``Trainer`` arguments (``accelerator``, ``devices``,
+        ``strategy``, ``precision``, ``callbacks``...) or a ready ``Trainer``.
+    backend : {"ganaug", "ctgan"}, default="ganaug"
+        ``"ctgan"`` trains the classic ``ctgan.CTGAN`` (optional extra,
+        BUSL-1.1 licence) behind the same API; it cannot be saved.
+    embedding_dim : int, default=128
+        Noise size.
+    generator_dim, discriminator_dim : tuple of int, default=(256, 256)
+        Widths of the residual generator and of the packed discriminator.
+    pac : int, default=10
+        Rows per discriminator input (PacGAN).
+    dropout : float, default=0.5
+        Dropout in the discriminator.
+    lr_g, lr_d : float, default=2e-4
+    n_critic : int, default=1
+        Discriminator steps per generator step.
+    ema_decay : float, optional
+        Sample from an exponential moving average of the generator.
+    class_balance : float, default=0.5
+        Training-by-sampling draws class ``c`` with probability proportional
+        to ``n_c ** class_balance`` (1 = as in the data, 0 = all equally).
+    filter_synthetic : bool, default=False
+        Draw ``1 / (1 - filter_quantile)`` times the rows asked for and
+        return those the trained discriminator finds most realistic: the
+        lowest-scoring ``filter_quantile`` share of each class is rejected.
+    filter_quantile : float, default=0.2
+        Share of generated rows rejected by ``filter_synthetic``.
+    validation : {None, "tstr", "augmented"}, default=None
+        Model selection on usefulness (see :mod:`ganaug.tabular.validation`):
+        ``validation_size`` of the rows (stratified) is held out from GAN
+        training; every ``validation_interval`` epochs a small classifier is
+        trained on synthetic rows (``"tstr"``) or on real plus synthetic rows
+        (``"augmented"``) and scored on the held-out rows (average
+        precision); the best epoch's weights are kept and training stops
+        after ``patience`` checks without improvement.
+    validation_size : float, default=0.2
+    validation_interval : int, optional
+        Epochs between checks; default ``max(1, epochs // 10)``.
+    patience : int, default=3
+    max_modes : int, default=10
+        Gaussian modes per continuous column.
+    discrete_threshold : int, default=10
+        Numeric columns with at most this many distinct values are discrete.
+    max_categories : int, default=50
+        Levels kept per discrete column (top-k plus ``other``).
+
+    Attributes
+    ----------
+    classes_, class_counts_ : ndarray
+    transformer_ : TabularTransformer
+        The fitted encoder (column types, modes, levels).
+    module_ : TabularGAN
+        The trained Lightning module (``backend="ganaug"``).
+    history_ : list of dict
+        Per-step losses and gradient norms.
+    validation_scores_ : list of (epoch, score)
+        With ``validation``: the usefulness checks; ``best_epoch_`` is the kept one.
+
+    Examples
+    --------
+    >>> from ganaug.augment.tabular import TabularAugmenter
+    >>> from ganaug.datasets import load_hmda
+    >>> X, y = load_hmda()
+    >>> aug = TabularAugmenter(epochs=1, random_state=0)
+    >>> X_res, y_res = aug.fit_resample(X, y)
+    >>> y_res.value_counts().to_dict()
+    {'no': 2095, 'yes': 2095}
+    >>> X_res.dtypes.equals(X.dtypes), X_res.iloc[:len(X)].equals(X)
+    (True, True)
+    """
+
+    _min_class_size = 2
+
+    def __init__(
+        self,
+        sampling_strategy="auto",
+        random_state=None,
+        epochs: int = 300,
+        batch_size: int = 500,
+        loss: str = "wgan-gp",
+        trainer=None,
+        backend: str = "ganaug",
+        embedding_dim: int = 128,
+        generator_dim=(256, 256),
+        discriminator_dim=(256, 256),
+        pac: int = 10,
+        dropout: float = 0.5,
+        lr_g: float = 2e-4,
+        lr_d: float = 2e-4,
+        n_critic: int = 1,
+        ema_decay: float | None = None,
+        class_balance: float = 0.5,
+        filter_synthetic: bool = False,
+        filter_quantile: float = 0.2,
+        validation: str | None = None,
+        validation_size: float = 0.2,
+        validation_interval: int | None = None,
+        patience: int = 3,
+        max_modes: int = 10,
+        discrete_threshold: int = 10,
+        max_categories: int = 50,
+    ):
+        self.sampling_strategy = sampling_strategy
+        self.random_state = random_state
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.loss = loss
+        self.trainer = trainer
+        self.backend = backend
+        self.embedding_dim = embedding_dim
+        self.generator_dim = generator_dim
+        self.discriminator_dim = discriminator_dim
+        self.pac = pac
+        self.dropout = dropout
+        self.lr_g = lr_g
+        self.lr_d = lr_d
+        self.n_critic = n_critic
+        self.ema_decay = ema_decay
+        self.class_balance = class_balance
+        self.filter_synthetic = filter_synthetic
+        self.filter_quantile = filter_quantile
+        self.validation = validation
+        self.validation_size = validation_size
+        self.validation_interval = validation_interval
+        self.patience = patience
+        self.max_modes = max_modes
+        self.discrete_threshold = discrete_threshold
+        self.max_categories = max_categories
+
+    # ------------------------------------------------------------ validation
+    def _check_params(self) -> None:
+        def positive_int(name):
+            v = getattr(self, name)
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{name} must be a positive int, got {v!r}")
+
+        for name in ("epochs", "batch_size", "embedding_dim", "pac", "n_critic", "patience", "max_modes"):
+            positive_int(name)
+        for name in ("generator_dim", "discriminator_dim"):
+            dims = getattr(self, name)
+            if isinstance(dims, (str, bytes)) or not hasattr(dims, "__iter__") or not list(dims) or any(
+                isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1 for d in dims
+            ):
+                raise ValueError(f"{name} must be a non-empty sequence of positive ints, got {dims!r}")
+        if self.backend not in _BACKENDS:
+            raise ValueError(f"backend must be one of {list(_BACKENDS)}, got {self.backend!r}")
+        if self.validation not in _VALIDATION:
+            raise ValueError(f"validation must be None, 'tstr' or 'augmented', got {self.validation!r}")
+        if not 0.0 < float(self.validation_size) < 1.0:
+            raise ValueError(f"validation_size must be in (0, 1), got {self.validation_size!r}")
+        if self.validation_interval is not None:
+            positive_int("validation_interval")
+        if not 0.0 <= float(self.filter_quantile) < 1.0:
+            raise ValueError(f"filter_quantile must be in [0, 1), got {self.filter_quantile!r}")
+        if not 0.0 <= float(self.class_balance) <= 1.0:
+            raise ValueError(f"class_balance must be in [0, 1], got {self.class_balance!r}")
+        if not 0.0 <= float(self.dropout) < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        if self.backend == "ctgan" and (self.filter_synthetic or self.validation is not None):
+            raise ValueError("filter_synthetic and validation need backend='ganaug' (CTGAN's critic is not exposed)")
+
+    def _validate_X(self, X, reset: bool):
+        frame, layout = TabularTransformer.to_frame(X)
+        if reset:
+            self._check_params()
+            self._checker().check_frame(frame)
+            self.input_layout_ = layout
+        return frame
+
+    def _checker(self) -> TabularTransformer:
+        return TabularTransformer(max_modes=self.max_modes, discrete_threshold=self.discrete_threshold,
+                                  max_categories=self.max_categories)
+
+    # ------------------------------------------------------------------ fit
+    def _effective_batch(self, n_rows: int) -> int:
+        pac = int(self.pac)
+        bs = max(pac, (int(self.batch_size) // pac) * pac)
+        if n_rows < bs:  # small data: one step per epoch with all rows' worth of draws
+            bs = max(pac, (n_rows // pac) * pac)
+        return bs
+
+    def _fit_generator(self, frame: pd.DataFrame, codes: np.ndarray, seed: int) -> None:
+        n_classes = 1 if self.classes_ is None else len(self.classes_)
+        self.n_features_in_ = frame.shape[1]
+        if self.input_layout_["kind"] == "dataframe":
+            self.feature_names_in_ = np.asarray([str(c) for c in frame.columns], dtype=object)
+        self.validation_scores_, self.best_epoch_ = [], None
+        if self.backend == "ctgan":
+            self._fit_ctgan(frame, codes, seed)
+            return
+        fit_frame, fit_codes, val = frame, codes, None
+        if self.validation is not None:
+            fit_frame, fit_codes, val = self._split_validation(frame, codes, seed)
+        tt = TabularTransformer(max_modes=self.max_modes, discrete_threshold=self.discrete_threshold,
+                                max_categories=self.max_categories, random_state=seed).fit(fit_frame)
+        encoded = tt.transform(fit_frame)
+        sampler = ConditionalSampler(tt.discrete_codes(encoded), [s.width for s in tt.discrete_spans], fit_codes,
+                                     n_classes, class_balance=float(self.class_balance))
+        self.transformer_ = tt
+        self._sampler = sampler
+        self.module_ = self._build_module(tt, n_classes)
+        from ganaug.tabular._loader import conditional_loader
+
+        loader = conditional_loader(encoded, fit_codes, sampler, self._effective_batch(len(fit_frame)), seed)
+        callbacks = []
+        if val is not None:
+            callbacks.append(self._utility_callback(tt, sampler, encoded, fit_codes, val, n_classes, seed))
+        self._train(self.module_, loader, callbacks=callbacks)
+        if val is not None:
+            cb = callbacks[0]
+            self.validation_scores_ = [(int(e), float(s)) for e, s in cb.scores]
+            self.best_epoch_ = int(cb.best_epoch)
+        self.module_.cpu().eval()
+
+    def _build_module(self, tt: TabularTransformer, n_classes: int) -> TabularGAN:
+        return TabularGAN(
+            [(s.start, s.width, s.kind) for s in tt.spans], n_classes, category_positions(tt.discrete_spans),
+            embedding_dim=int(self.embedding_dim), generator_dim=tuple(int(d) for d in self.generator_dim),
+            discriminator_dim=tuple(int(d) for d in self.discriminator_dim), pac=int(self.pac),
+            dropout=float(self.dropout), loss=self.loss, lr_g=float(self.lr_g), lr_d=float(self.lr_d),
+            n_critic=int(self.n_critic), ema_decay=self.ema_decay,
+        )
+
+    def _split_validation(self, frame, codes, seed):
+        if self.classes_ is None:
+            raise ValueError(f"validation={self.validation!r} scores synthetic rows by how well they predict y: "
+                             "fit with labels, or use validation=None")
+        counts = np.bincount(codes)
+        small = np.flatnonzero(counts < 4)
+        if small.size:
+            c = small[0]
+            raise ValueError(f"class {label_repr(self.classes_[c])} has {counts[c]} row(s); validation="
+                             f"{self.validation!r} needs at least 4 rows per class (or use validation=None)")
+        rng = np.random.default_rng(seed)
+        val_mask = np.zeros(len(codes), dtype=bool)
+        for c in range(len(counts)):  # loop over classes, not rows
+            rows = np.flatnonzero(codes == c)
+            k = max(1, int(round(len(rows) * float(self.validation_size))))
+            val_mask[rng.choice(rows, size=min(k, len(rows) - 2), replace=False)] = True
+        fit_idx, val_idx = np.flatnonzero(~val_mask), np.flatnonzero(val_mask)
+        return (frame.iloc[fit_idx].reset_index(drop=True), codes[fit_idx],
+                (frame.iloc[val_idx].reset_index(drop=True), codes[val_idx]))
+
+    def _utility_callback(self, tt, sampler, encoded, fit_codes, val, n_classes, seed):
+        from ganaug.tabular.validation import UtilityCheckpoint, _rows_with_generator
+
+        val_frame, val_codes = val
+        interval = self.validation_interval or max(1, int(self.epochs) // 10)
+        return UtilityCheckpoint(
+            lambda module, c, s: _rows_with_generator(module, c, sampler, s), tt, tt.encoded_features(encoded),
+            fit_codes, tt.feature_matrix(val_frame), val_codes, n_classes, mode=self.validation, interval=interval,
+            patience=int(self.patience), seed=seed,
+        )
+
+    def _fit_ctgan(self, frame, codes, seed) -> None:
+        from ganaug.tabular.ctgan_backend import fit_ctgan
+
+        use_gpu = isinstance(self.trainer, dict) and self.trainer.get("accelerator") in ("gpu", "cuda")
+        self._ctgan, self._ctgan_meta = fit_ctgan(
+            frame, codes, seed, epochs=int(self.epochs), batch_size=int(self.batch_size), pac=int(self.pac),
+            embedding_dim=int(self.embedding_dim), generator_dim=self.generator_dim,
+            discriminator_dim=self.discriminator_dim, lr_g=float(self.lr_g), lr_d=float(self.lr_d),
+            n_critic=int(self.n_critic), discrete_threshold=int(self.discrete_threshold), use_gpu=use_gpu,
+        )
+        self.history_ = []
+
+    # ------------------------------------------------------------- generate
+    def _generate(self, codes: np.ndarray, seed: int):
+        codes = np.asarray(codes, dtype=np.int64)
+        if self.backend == "ctgan":
+            from ganaug.tabular.ctgan_backend import sample_ctgan
+
+            return self._to_layout(sample_ctgan(self._ctgan, self._ctgan_meta, codes, seed))
+        rng = np.random.default_rng(seed)
+        gen = torch.Generator().manual_seed(int(seed))
+        parts = []
+        for lo in range(0, max(len(codes), 1), _CHUNK_ROWS):
+            chunk = codes[lo : lo + _CHUNK_ROWS]
+            encoded = self._encoded_rows(chunk, rng, gen)
+            seed_inv = int(rng.integers(2**31 - 1))
+            if isinstance(encoded, tuple):
+                parts.append(self.transformer_.inverse_from_parts(*encoded, random_state=seed_inv))
+            else:
+                parts.append(self.transformer_.inverse_transform(encoded, random_state=seed_inv))
+        if len(parts) == 1:
+            return parts[0]
+        if isinstance(parts[0], pd.DataFrame):
+            return pd.concat(parts, ignore_index=True)
+        return np.concatenate(parts)
+
+    def _encoded_rows(self, codes: np.ndarray, rng: np.random.Generator, gen: torch.Generator) -> np.ndarray:
+        module = self.module_
+        if not (self.filter_synthetic and float(self.filter_quantile) > 0 and len(codes)):
+            cats = self._sampler.sample_conditions(codes, rng)
+            alpha, choice = module.sample_rows(torch.as_tensor(codes), torch.as_tensor(cats), generator=gen, parts=True)
+            return alpha.numpy(), choice.numpy()
+        # discriminator filter: draw more, keep the most realistic share of each class
+        keep_share = 1.0 - float(self.filter_quantile)
+        counts = np.bincount(codes, minlength=len(self.class_counts_))
+        extra = np.ceil(counts / keep_share).astype(np.int64)
+        cand_codes = np.repeat(np.arange(len(counts)), extra)
+        cats = self._sampler.sample_conditions(cand_codes, rng)
+        rows = module.sample_rows(torch.as_tensor(cand_codes), torch.as_tensor(cats), generator=gen)
+        scores = self._critic_scores(rows, cand_codes, cats, rng)
+        # within each class, best score first; class c's candidates start at starts[c]
+        order = np.lexsort((-scores, cand_codes))
+        starts = np.concatenate([[0], np.cumsum(extra)])[:-1]
+        pos = np.empty(len(codes), dtype=np.int64)
+        for c in np.unique(codes):  # loop over classes
+            pos[codes == c] = order[starts[c] : starts[c] + counts[c]]
+        return rows.numpy()[pos]
+
+    def _critic_scores(self, rows: torch.Tensor, codes: np.ndarray, cats: np.ndarray, rng: np.random.Generator,
+                       repeats: int = 4) -> np.ndarray:
+        """Mean critic score of each row over ``repeats`` random packings with other candidates."""
+        pac = self.module_.pac
+        n = len(codes)
+        m = int(math.ceil(n / pac)) * pac
+        total = np.zeros(n)
+        for _ in range(repeats):  # a handful of shuffles, each one vectorised
+            perm = rng.permutation(m) % n  # pad the last pack with repeats
+            packs = rows[torch.as_tensor(perm)].reshape(-1, pac, rows.shape[1])
+            c = torch.as_tensor(codes[perm]).reshape(-1, pac)
+            k = torch.as_tensor(cats[perm]).reshape(-1, pac)
+            s = self.module_.critic_scores(packs, c, k).numpy().astype(np.float64)
+            total += np.bincount(perm, weights=np.repeat(s, pac), minlength=n) / np.bincount(perm, minlength=n)
+        return total / repeats
+
+    def _to_layout(self, df: pd.DataFrame):
+        if self.input_layout_["kind"] == "ndarray":
+            dtype = np.dtype(self.input_layout_["dtype"])
+            return df.to_numpy().astype(dtype, copy=False) if len(df) else np.zeros((0, df.shape[1]), dtype=dtype)
+        return df
+
+    def _concat(self, X, X_new):
+        if isinstance(X_new, pd.DataFrame):
+            original = X.reset_index(drop=True) if isinstance(X, pd.DataFrame) else pd.DataFrame(X)
+            return pd.concat([original, X_new], ignore_index=True)
+        original = np.asarray(X)
+        return np.concatenate([original, X_new.astype(original.dtype, copy=False)])
+
+    # ---------------------------------------------------------- persistence
+    def _get_state(self) -> tuple[dict, dict]:
+        if self.backend == "ctgan":
+            raise ValueError("a backend='ctgan' model cannot be saved without pickle; use backend='ganaug' to save")
+        state = {
+            "input_layout": self.input_layout_,
+            "n_features_in": int(self.n_features_in_),
+            "transformer": self.transformer_.get_state(),
+            "sampler": self._sampler.generation_state(),
+            "module": dict(self.module_.hparams),
+            "validation_scores": self.validation_scores_,
+            "best_epoch": self.best_epoch_,
+        }
+        tensors = {_MODULE_PREFIX + k: v for k, v in self.module_.weights().items()}
+        return state, tensors
+
+    def _set_state(self, state: dict, tensors: dict) -> None:
+        self.input_layout_ = state["input_layout"]
+        self.n_features_in_ = int(state["n_features_in"])
+        self.transformer_ = TabularTransformer.from_state(state["transformer"])
+        if self.input_layout_["kind"] == "dataframe":
+            self.feature_names_in_ = np.asarray([str(c) for c in self.transformer_.column_names], dtype=object)
+        self._sampler = ConditionalSampler.for_generation(state["sampler"])
+        weights = {k[len(_MODULE_PREFIX):]: v for k, v in tensors.items() if k.startswith(_MODULE_PREFIX)}
+        self.module_ = TabularGAN.from_weights(state["module"], weights)
+        self.validation_scores_ = [tuple(s) for s in state.get("validation_scores", [])]
+        self.best_epoch_ = state.get("best_epoch")

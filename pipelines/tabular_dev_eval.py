@@ -1,0 +1,134 @@
+"""Development check of ganaug's tabular utility against the usual resamplers.
+
+On the four bundled tables (credit, attrition, hmda, default): stratified
+repeated hold-out (70/30, ``--splits`` repeats, fixed seeds); on each training
+split the rows are resampled by each arm (no resampling, RandomOverSampler,
+SMOTE-NC, CTGAN, ganaug variants); a HistGradientBoosting and a
+LogisticRegression model (one-hot + imputation + scaling in front, fitted on
+the training split only) are trained and scored on the untouched test split
+by minority average precision (PR-AUC). Baseline results are cached in
+``--out/cache.json`` so variants of ganaug can be compared quickly.
+
+This is the tuning tool behind ganaug's defaults; the main benchmark is
+``pipelines/tabular_benchmark.py``.
+
+Usage::
+
+    python pipelines/tabular_dev_eval.py --variants '{"default": {}}' --epochs 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score
+from sklearn.model_selection import StratifiedShuffleSplit
+from sklearn.pipeline import Pipeline
+
+from ganaug.datasets import TABULAR_DATASETS, load_tabular
+from ganaug.evaluate._preprocess import make_preprocessor
+from ganaug.evaluate.samplers import CTGANSampler, RandomOversampler, SMOTESampler
+
+MODELS = {
+    "hgb": lambda seed: HistGradientBoostingClassifier(random_state=seed),
+    "lr": lambda seed: LogisticRegression(max_iter=2000),
+}
+
+
+def _score(X_train, y_train, X_test, y_test, minority, seed) -> dict:
+    out = {}
+    for name, make in MODELS.items():
+        model = Pipeline([("prep", make_preprocessor(X_train)), ("model", make(seed))])
+        model.fit(X_train, y_train)
+        col = list(model.classes_).index(minority)
+        out[name] = float(average_precision_score(y_test == minority, model.predict_proba(X_test)[:, col]))
+    return out
+
+
+def _baseline(name: str, seed: int, ctgan_epochs: int):
+    if name == "ros":
+        return RandomOversampler(random_state=seed)
+    if name == "smote":
+        return SMOTESampler(random_state=seed)
+    if name == "ctgan":
+        return CTGANSampler(epochs=ctgan_epochs, random_state=seed)
+    raise ValueError(name)
+
+
+def _ganaug(params: dict, seed: int, epochs: int):
+    from ganaug.augment.tabular import TabularAugmenter
+
+    p = {"epochs": epochs, "trainer": {"enable_progress_bar": False}, **params}
+    return TabularAugmenter(random_state=seed, **p)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--datasets", default=",".join(TABULAR_DATASETS))
+    ap.add_argument("--splits", type=int, default=3)
+    ap.add_argument("--baselines", default="none,ros,smote,ctgan")
+    ap.add_argument("--ctgan-epochs", type=int, default=100)
+    ap.add_argument("--epochs", type=int, default=100, help="ganaug epochs")
+    ap.add_argument("--variants", default='{"ganaug": {}}', help="JSON {name: TabularAugmenter params}")
+    ap.add_argument("--out", default="results/tabular_dev")
+    args = ap.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    cache_file = out / "cache.json"
+    cache = json.loads(cache_file.read_text()) if cache_file.exists() else {}
+    variants = json.loads(args.variants)
+    rows = []
+    for ds in args.datasets.split(","):
+        X, y = load_tabular(ds)
+        minority = TABULAR_DATASETS[ds][2]
+        y = y.astype(str).to_numpy()
+        splitter = StratifiedShuffleSplit(n_splits=args.splits, test_size=0.3, random_state=0)
+        for split, (tr, te) in enumerate(splitter.split(X, y)):
+            Xtr, ytr = X.iloc[tr].reset_index(drop=True), y[tr]
+            Xte, yte = X.iloc[te].reset_index(drop=True), y[te]
+            seed = 1000 + split
+            arms = [(b, None) for b in args.baselines.split(",") if b] + list(variants.items())
+            for arm, params in arms:
+                key = f"{ds}|{split}|{arm}" + ("" if params is None else f"|{json.dumps(params, sort_keys=True)}|{args.epochs}")
+                if params is None and key in cache:
+                    res = cache[key]
+                else:
+                    t0 = time.time()
+                    if arm == "none":
+                        Xa, ya = Xtr, ytr
+                    elif params is None:
+                        Xa, ya = _baseline(arm, seed, args.ctgan_epochs).fit_resample(Xtr, ytr)
+                    else:
+                        Xa, ya = _ganaug(params, seed, args.epochs).fit_resample(Xtr, ytr)
+                    fit_time = time.time() - t0
+                    res = {**_score(Xa, np.asarray(ya), Xte, yte, minority, seed), "time": fit_time}
+                    if params is None:
+                        cache[key] = res
+                        cache_file.write_text(json.dumps(cache, indent=1))
+                rows.append({"dataset": ds, "split": split, "arm": arm, **res})
+                print(f"{ds:10s} split {split} {arm:20s} hgb {res['hgb']:.4f} lr {res['lr']:.4f} ({res['time']:.0f}s)",
+                      flush=True)
+    df = pd.DataFrame(rows)
+    table = df.groupby(["dataset", "arm"])[["hgb", "lr"]].mean().unstack("dataset")
+    order = [a for a in ["none", "ros", "smote", "ctgan"] if a in df.arm.unique()] + list(variants)
+    summary = df.groupby(["arm", "dataset"])[["hgb", "lr"]].mean().groupby("arm").mean().loc[order]
+    pd.set_option("display.width", 200)
+    print("\nmean minority PR-AUC per table (test splits):")
+    print(table.loc[order].round(4).to_string())
+    print("\nmean over tables:")
+    print(summary.round(4).to_string())
+    df.to_csv(out / f"runs_{int(time.time())}.csv", index=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
