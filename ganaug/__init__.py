@@ -26,6 +26,9 @@ _EXPORTS: dict[str, str] = {
     "NonFiniteLossError": "ganaug.exceptions",
     "ModelFormatError": "ganaug.exceptions",
     "load": "ganaug.augment.base",
+    "TabularAugmenter": "ganaug.augment.tabular",
+    "TabularTransformer": "ganaug.tabular",
+    "TabularGAN": "ganaug.tabular",
 }
 
 __all__ = sorted(["__version__", "FORMAT_VERSION", *_EXPORTS])
