@@ -29,6 +29,9 @@ _EXPORTS: dict[str, str] = {
     "TabularAugmenter": "ganaug.augment.tabular",
     "TabularTransformer": "ganaug.tabular",
     "TabularGAN": "ganaug.tabular",
+    "TranslationAugmenter": "ganaug.augment.translation",
+    "Pix2Pix": "ganaug.image",
+    "CycleGAN": "ganaug.image",
 }
 
 __all__ = sorted(["__version__", "FORMAT_VERSION", *_EXPORTS])
