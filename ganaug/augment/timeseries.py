@@ -47,6 +47,10 @@ class TimeSeriesAugmenter(BaseAugmenter):
     n_critic : int, default=1
     ema_decay : float, optional
         Sample from an exponential moving average of the generator.
+    gan_params : dict, optional
+        Further :class:`~ganaug.timeseries.RecurrentGAN` arguments (``cond_dim``,
+        ``gamma``, ``moment_weight``, ``supervised_weight``, ``lr_e``,
+        ``betas``, ``real_label``, ``instance_noise``, ``loss_options``...).
     sampling_strategy : str, float, dict or callable, default="auto"
         As in imbalanced-learn.
     random_state : int, optional
@@ -94,6 +98,7 @@ class TimeSeriesAugmenter(BaseAugmenter):
         lr_d: float = 1e-3,
         n_critic: int = 1,
         ema_decay: float | None = None,
+        gan_params: dict | None = None,
         sampling_strategy="auto",
         random_state=None,
         trainer=None,
@@ -111,6 +116,7 @@ class TimeSeriesAugmenter(BaseAugmenter):
         self.lr_d = lr_d
         self.n_critic = n_critic
         self.ema_decay = ema_decay
+        self.gan_params = gan_params
         self.sampling_strategy = sampling_strategy
         self.random_state = random_state
         self.trainer = trainer
@@ -176,11 +182,20 @@ class TimeSeriesAugmenter(BaseAugmenter):
 
     def _build_module(self, n_classes: int) -> RecurrentGAN:
         pre = self._pretrain()
+        extra = dict(self.gan_params or {})
+        if not isinstance(self.gan_params or {}, dict):
+            raise TypeError(f"gan_params must be a dict of RecurrentGAN arguments, got {type(self.gan_params).__name__}")
+        clash = sorted(set(extra) & {"n_channels", "seq_len", "n_classes", "mode", "cell", "hidden_dim", "num_layers",
+                                     "noise_dim", "variable_length", "embedding_epochs", "supervised_epochs", "loss",
+                                     "lr_g", "lr_d", "n_critic", "ema_decay"})
+        if clash:
+            raise ValueError(f"gan_params {clash} are set by the augmenter itself; pass them as its own parameters")
         return RecurrentGAN(
             self.encoder_.n_channels_, self.encoder_.length_, n_classes, mode=self.mode, cell=self.cell,
             hidden_dim=self.hidden_dim, num_layers=self.num_layers, noise_dim=self.noise_dim,
             variable_length=self.encoder_.variable_length_, embedding_epochs=pre, supervised_epochs=pre,
             loss=self.loss, lr_g=self.lr_g, lr_d=self.lr_d, n_critic=self.n_critic, ema_decay=self.ema_decay,
+            **extra,
         )
 
     def _fit_generator(self, X_internal, codes: np.ndarray, seed: int) -> None:

@@ -278,7 +278,10 @@ class RecurrentGAN(GANModule):
 
     def generator_extra_loss(self, real, fake, cond, fake_extras, z):
         if self.mode != "timegan":
-            return None
+            if not self.moment_weight:
+                return None
+            _, _, mask = self._unpack(cond, real.shape[0], real.device)
+            return self.moment_weight * self._moment_loss(real, fake, mask)
         x, mask = self._cache["x"], self._cache["mask"]
         labels, lengths, _ = self._unpack(cond, x.shape[0], x.device)
         loss = torch.zeros((), device=x.device)
