@@ -220,7 +220,8 @@ class ImageEncoder:
         nchw = self.to_nchw(X)
         lo, hi = self.range_
         t = torch.from_numpy(np.ascontiguousarray(nchw, dtype=np.float32))
-        return t.sub_(lo).mul_(2.0 / (hi - lo)).sub_(1.0)
+        # out of place: the tensor may share memory with the caller's array
+        return (t - lo) * (2.0 / (hi - lo)) - 1.0
 
     def inverse_transform(self, t: Tensor) -> np.ndarray:
         """Tensor (N, C, H, W) in [-1, 1] back to the fitted layout, dtype and range."""

@@ -42,7 +42,9 @@ class ConditionalImageGAN(GANModule):
     latent_dim : int, default=64
         Size of the Gaussian noise vector.
     width : int, default=64
-        Channels at the lowest resolution of both networks.
+        Channels at the generator's lowest resolution (halved at each doubling).
+    d_width : int, optional
+        The same for the discriminator (default: ``width``).
     conditioning : {"projection", "acgan"}, default="projection"
         How the discriminator sees the class: projection discriminator
         (Miyato & Koyama, 2018) or auxiliary classifier (ACGAN, Odena et al., 2017).
@@ -99,6 +101,7 @@ class ConditionalImageGAN(GANModule):
         image_size: int = 28,
         latent_dim: int = 64,
         width: int = 64,
+        d_width: int | None = None,
         conditioning: str = "projection",
         loss: str | None = None,
         spectral_norm: bool | None = None,
@@ -163,7 +166,7 @@ class ConditionalImageGAN(GANModule):
             conditional_bn=conditional_bn, progressive=grow > 0,
         )
         self.discriminator = ImageDiscriminator(
-            self.n_classes, self.channels, self.image_size, width=width, conditioning=conditioning,
+            self.n_classes, self.channels, self.image_size, width=int(d_width or width), conditioning=conditioning,
             spectral_norm=bool(spectral_norm), n_categorical=self.n_categorical, n_continuous=self.n_continuous,
             minibatch_std=minibatch_std, progressive=grow > 0,
         )

@@ -1,0 +1,14 @@
+"""Torch datasets and Lightning data modules that mix real and synthetic items."""
+
+from ganaug.data.dataset import AugmentedDataset, synthetic_counts
+from ganaug.data.transforms import apply_transform, worker_init_fn
+
+__all__ = ["AugmentedDataset", "AugmentedDataModule", "apply_transform", "synthetic_counts", "worker_init_fn"]
+
+
+def __getattr__(name):
+    if name == "AugmentedDataModule":  # imports Lightning only when asked for
+        from ganaug.data.datamodule import AugmentedDataModule
+
+        return AugmentedDataModule
+    raise AttributeError(f"module 'ganaug.data' has no attribute {name!r}")
