@@ -32,6 +32,10 @@ _EXPORTS: dict[str, str] = {
     "TranslationAugmenter": "ganaug.augment.translation",
     "Pix2Pix": "ganaug.image",
     "CycleGAN": "ganaug.image",
+    "ImageAugmenter": "ganaug.augment.image",
+    "ConditionalImageGAN": "ganaug.image",
+    "AugmentedDataset": "ganaug.data",
+    "AugmentedDataModule": "ganaug.data",
 }
 
 __all__ = sorted(["__version__", "FORMAT_VERSION", *_EXPORTS])
