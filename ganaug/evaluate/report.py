@@ -89,6 +89,7 @@ class UtilityReport:
         self._preds = predictions
         self._data = data
         self._summary: pd.DataFrame | None = None
+        self._png: dict[str, bytes] | None = None
 
     # ----------------------------------------------------------------- numbers
     @property
@@ -383,14 +384,19 @@ class UtilityReport:
             figs["losses"] = hist
         return figs
 
+    def _figure_pngs(self) -> dict[str, bytes]:
+        if self._png is None:  # rendered once for both save_figures and to_html
+            self._png = {stem: figure_png(fig) for stem, fig in self.figures().items()}
+        return self._png
+
     def save_figures(self, out_dir) -> list[Path]:
         """Write :meth:`figures` as PNG files into ``out_dir``; returns the paths."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths = []
-        for stem, fig in self.figures().items():
+        for stem, png in self._figure_pngs().items():
             path = out / f"{stem}.png"
-            path.write_bytes(figure_png(fig))
+            path.write_bytes(png)
             paths.append(path)
         return paths
 
@@ -418,8 +424,8 @@ class UtilityReport:
             body.append(f"<p>Difference to the best baseline [{pct}% CI]</p>")
             body.append(table(h2, r2))
         body.append("<h2>Figures</h2>")
-        for stem, fig in self.figures().items():
-            data = base64.b64encode(figure_png(fig)).decode("ascii")
+        for stem, png in self._figure_pngs().items():
+            data = base64.b64encode(png).decode("ascii")
             body.append(f'<figure><img alt="{esc(stem)}" src="data:image/png;base64,{data}"><figcaption>{esc(stem)}</figcaption></figure>')
         body.append("<h2>Arms</h2><ul>")
         body += [f"<li><b>{esc(r.name)}</b> ({esc(r.family)}): {esc(r.description)}</li>" for r in self.arms.itertuples()]

@@ -17,6 +17,8 @@ the caller's data by index and never passes through a sampler.
 from __future__ import annotations
 
 import importlib.util
+import os
+import sys
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -77,6 +79,11 @@ class _RunState:
 def _derive(base: int, *keys: int) -> int:
     """A seed derived from the report's seed and some integer keys (stable, order-sensitive)."""
     return int(np.random.SeedSequence([base, *keys]).generate_state(1)[0] % (2**31 - 1))
+
+
+def _lab(value) -> str:
+    """repr of a class label without numpy's wrapper (``'yes'``, not ``np.str_('yes')``)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
 
 
 def _arm_key(name: str) -> int:
@@ -222,7 +229,7 @@ def _check_labels(X, y):
     classes, codes, counts = np.unique(y_arr, return_inverse=True, return_counts=True)
     if classes.size < 2:
         raise ValueError(
-            f"y has only one class ({classes[0]!r}); a utility report compares classifiers and needs two or more"
+            f"y has only one class ({_lab(classes[0])}); a utility report compares classifiers and needs two or more"
         )
     return y_arr, classes, codes.astype(np.int64), counts
 
@@ -236,7 +243,7 @@ def _make_splits(cv, codes: np.ndarray, classes: np.ndarray, counts: np.ndarray,
         smallest = int(np.argmin(counts))
         if cv > counts[smallest]:
             raise ValueError(
-                f"cv={cv} folds need at least {cv} rows of every class, but class {classes[smallest]!r} has "
+                f"cv={cv} folds need at least {cv} rows of every class, but class {_lab(classes[smallest])} has "
                 f"{counts[smallest]}; lower cv to at most {counts[smallest]}"
             )
         splitter = StratifiedKFold(n_splits=int(cv), shuffle=True, random_state=seed)
@@ -261,10 +268,10 @@ def _make_splits(cv, codes: np.ndarray, classes: np.ndarray, counts: np.ndarray,
         present = np.bincount(codes[tr], minlength=classes.size)
         if present.min() < 2:
             c = int(np.argmin(present))
-            raise ValueError(f"split {i}: the training part has {present[c]} row(s) of class {classes[c]!r}; needs 2+")
+            raise ValueError(f"split {i}: the training part has {present[c]} row(s) of class {_lab(classes[c])}; needs 2+")
         if np.bincount(codes[te], minlength=classes.size).min() < 1:
             c = int(np.argmin(np.bincount(codes[te], minlength=classes.size)))
-            raise ValueError(f"split {i}: the test part has no row of class {classes[c]!r}; use stratified splits")
+            raise ValueError(f"split {i}: the test part has no row of class {_lab(classes[c])}; use stratified splits")
     return [(np.asarray(tr), np.asarray(te)) for tr, te in splits], desc
 
 
@@ -289,11 +296,14 @@ def _predict(score: np.ndarray, threshold: float | None, pos: int, tuned: bool) 
 
 
 def _progress_enabled(progress) -> bool:
+    """Same rule as ``ganaug.core.trainer.progress_bar_default`` (a terminal, or ``GANAUG_PROGRESS``),
+    without importing Lightning just to read it."""
     if progress is not None:
         return bool(progress)
-    from ganaug.core.trainer import progress_bar_default
-
-    return progress_bar_default()
+    forced = os.environ.get("GANAUG_PROGRESS")
+    if forced is not None:
+        return forced.strip().lower() not in ("0", "false", "no", "off", "")
+    return sys.stderr.isatty()
 
 
 def utility_report(
