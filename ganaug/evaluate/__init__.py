@@ -8,11 +8,12 @@ test fold, with paired confidence intervals and a computed verdict.
 
 from ganaug.evaluate.report import UtilityReport
 from ganaug.evaluate.samplers import CTGANSampler, RandomOversampler, SMOTESampler, smote_variant
-from ganaug.evaluate.utility import BASELINES, Arm, default_augmenters, utility_report
+from ganaug.evaluate.utility import BASELINES, Arm, AugmenterVariants, default_augmenters, utility_report
 
 __all__ = [
     "BASELINES",
     "Arm",
+    "AugmenterVariants",
     "CTGANSampler",
     "RandomOversampler",
     "SMOTESampler",

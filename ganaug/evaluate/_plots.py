@@ -67,6 +67,15 @@ def pr_curves(ax, curves: dict, prevalence: float, title: str) -> None:
     ax.legend(fontsize=7, loc="lower left", framealpha=0.8)
 
 
+def _level_labels(values: pd.Series) -> pd.Series:
+    """Values as text labels, missing ones as ``"NaN"`` (integers without a trailing ``.0``)."""
+    v = pd.Series(values).reset_index(drop=True)
+    if pd.api.types.is_float_dtype(v.dtype) and np.all(np.mod(v.dropna(), 1) == 0):
+        v = v.astype("Int64")
+    text = v.astype(object).astype(str)
+    return text.where(v.notna().to_numpy(), "NaN")
+
+
 def marginals_figure(real: pd.DataFrame, synthetic: dict, columns: list, title: str) -> Figure:
     """Real vs synthetic distributions of a few columns (histograms or level frequencies)."""
     n = len(columns)
@@ -77,7 +86,8 @@ def marginals_figure(real: pd.DataFrame, synthetic: dict, columns: list, title: 
     for k, col in enumerate(columns):
         ax = fig.add_subplot(nrows, ncols, k + 1)
         values = real[col]
-        if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        numeric = pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype)
+        if numeric and values.nunique() > 12:
             finite = values.dropna().to_numpy(dtype=float)
             pool = [finite] + [s[col].dropna().to_numpy(dtype=float) for s in synthetic.values()]
             lo, hi = np.nanpercentile(np.concatenate(pool), [0.5, 99.5]) if finite.size else (0.0, 1.0)
@@ -88,12 +98,14 @@ def marginals_figure(real: pd.DataFrame, synthetic: dict, columns: list, title: 
                 ax.hist(np.clip(vals, lo, hi), bins=bins, density=True, histtype="step", color=color, linewidth=1.3,
                         label=name)
         else:
-            levels = list(pd.Series(values.astype(object)).fillna("NaN").value_counts().index[:12])
+            levels = list(_level_labels(values).value_counts().index[:12])
+            if numeric:  # few distinct numbers: in numeric order, missing last
+                levels = sorted(levels, key=lambda v: (v == "NaN", float(v) if v != "NaN" else 0.0))
             frames = {"real": values, **{name: s[col] for name, s in synthetic.items()}}
             width = 0.8 / len(frames)
             x = np.arange(len(levels))
             for i, ((name, v), color) in enumerate(zip(frames.items(), colors)):
-                freq = pd.Series(v.astype(object)).fillna("NaN").value_counts(normalize=True)
+                freq = _level_labels(v).value_counts(normalize=True)
                 ax.bar(x - 0.4 + width * (i + 0.5), [freq.get(lv, 0.0) for lv in levels], width, color=color,
                        label=name, alpha=0.8 if name != "real" else 0.45)
             ax.set_xticks(x)

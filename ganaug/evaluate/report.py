@@ -91,6 +91,11 @@ class UtilityReport:
         self._summary: pd.DataFrame | None = None
         self._png: dict[str, bytes] | None = None
 
+    @property
+    def _pos_text(self) -> str:
+        v = self.pos_label
+        return repr(v.item() if isinstance(v, np.generic) else v)
+
     # ----------------------------------------------------------------- numbers
     @property
     def _families(self) -> dict:
@@ -365,7 +370,7 @@ class UtilityReport:
         missing = [c for c in columns if c not in X.columns]
         if missing:
             raise ValueError(f"unknown column(s) {missing}")
-        return marginals_figure(real, syn, list(columns), f"real vs synthetic rows of class {self.pos_label!r} (fold 1)")
+        return marginals_figure(real, syn, list(columns), f"real vs synthetic rows of class {self._pos_text} (first fold)")
 
     def plot_history(self) -> Figure | None:
         """Loss curves of every sampler that kept a ``history_`` (first fold); ``None`` when none did."""

@@ -36,7 +36,7 @@ from ganaug.evaluate._preprocess import column_kinds
 from ganaug.evaluate.samplers import CTGANSampler, RandomOversampler, SMOTESampler, _take, smote_variant
 from ganaug.utils import seed_from_random_state
 
-__all__ = ["BASELINES", "Arm", "default_augmenters", "utility_report"]
+__all__ = ["BASELINES", "Arm", "AugmenterVariants", "default_augmenters", "utility_report"]
 
 #: baseline arm keys, in report order
 BASELINES: tuple[str, ...] = ("none", "tuned_threshold", "class_weight", "random_oversampling", "smote")
@@ -56,6 +56,46 @@ class Arm:
     kind: str
     sampler: Any = None
     description: str = ""
+    group: str | None = None  # arms of one AugmenterVariants share a fitted augmenter per fold
+    params: dict = field(default_factory=dict)
+
+
+class AugmenterVariants:
+    """Several report arms from one augmenter fitted once per fold.
+
+    The augmenter is fitted on the training fold once; each variant then sets
+    its parameters and draws the rows ``sampling_strategy`` asks for with
+    ``sample``. Use it for parameters read at sampling time only (for
+    ``TabularAugmenter``: ``filter_synthetic``, ``filter_quantile``), so that
+    the comparison isolates their effect from the randomness of GAN training
+    and the GAN is trained once instead of once per variant. Every variant's
+    ``sample_time`` includes the shared fit.
+
+    Parameters
+    ----------
+    augmenter : BaseAugmenter
+        Anything with ``fit(X, y)``, ``sample({label: count}, random_state=...)``,
+        ``set_params`` and a ``sampling_strategy`` parameter.
+    variants : dict
+        ``{arm name: {parameter: value}}``.
+
+    Examples
+    --------
+    >>> from ganaug.augment.tabular import TabularAugmenter
+    >>> from ganaug.evaluate import AugmenterVariants
+    >>> v = AugmenterVariants(TabularAugmenter(epochs=5), {"plain": {}, "filtered": {"filter_synthetic": True}})
+    >>> list(v.variants)
+    ['plain', 'filtered']
+    """
+
+    def __init__(self, augmenter, variants: dict):
+        for method in ("fit", "sample", "set_params"):
+            if not hasattr(augmenter, method):
+                raise TypeError(f"AugmenterVariants needs an augmenter with {method}(); {type(augmenter).__name__} has none")
+        if not isinstance(variants, dict) or not variants:
+            raise ValueError("variants must be a non-empty dict {arm name: {parameter: value}}")
+        self.augmenter = augmenter
+        self.variants = {str(k): dict(v) for k, v in variants.items()}
 
 
 @dataclass
@@ -97,8 +137,9 @@ def _is_table(X) -> bool:
 def default_augmenters(X=None, *, epochs=None, ctgan=True, ctgan_epochs=100, trainer=None) -> dict:
     """The augmenter arms a report uses when ``augmenters=None``.
 
-    ``"ganaug"`` and ``"ganaug + filter"`` (``TabularAugmenter`` without and
-    with ``filter_synthetic``) when ganaug's tabular augmenter is available,
+    ``"ganaug"`` and ``"ganaug + filter"`` (one ``TabularAugmenter`` per fold,
+    sampled without and with ``filter_synthetic``, see
+    :class:`AugmenterVariants`) when ganaug's tabular augmenter is available,
     and ``"CTGAN"`` (:class:`CTGANSampler`) when the optional ctgan extra is
     installed. Only for tables; other data gets an empty dict.
 
@@ -118,8 +159,8 @@ def default_augmenters(X=None, *, epochs=None, ctgan=True, ctgan_epochs=100, tra
     --------
     >>> from ganaug.evaluate import default_augmenters
     >>> arms = default_augmenters(ctgan=False)
-    >>> set(arms) <= {"ganaug", "ganaug + filter"}
-    True
+    >>> list(arms["ganaug"].variants)
+    ['ganaug', 'ganaug + filter']
     """
     if X is not None and not _is_table(X):
         return {}
@@ -134,10 +175,14 @@ def default_augmenters(X=None, *, epochs=None, ctgan=True, ctgan_epochs=100, tra
         if epochs is not None:
             wanted["epochs"] = int(epochs)
         base = {k: v for k, v in wanted.items() if k in params}
-        arms["ganaug"] = TabularAugmenter(**base)
         if "filter_synthetic" in params:
-            arms["ganaug"].set_params(filter_synthetic=False)
-            arms["ganaug + filter"] = TabularAugmenter(**base, filter_synthetic=True)
+            # one GAN per fold, sampled without and with the discriminator filter
+            arms["ganaug"] = AugmenterVariants(
+                TabularAugmenter(**base),
+                {"ganaug": {"filter_synthetic": False}, "ganaug + filter": {"filter_synthetic": True}},
+            )
+        else:
+            arms["ganaug"] = TabularAugmenter(**base)
     if ctgan and importlib.util.find_spec("ctgan") is not None:
         arms["CTGAN"] = CTGANSampler(epochs=ctgan_epochs)
     return arms
@@ -197,6 +242,16 @@ def _augmenter_arms(augmenters, X, taken: set) -> list[Arm]:
     for name, sampler in items:
         if not isinstance(name, str):
             raise TypeError(f"augmenter names must be strings, got {name!r}")
+        if isinstance(sampler, AugmenterVariants):
+            for vname, params in sampler.variants.items():
+                if vname in taken:
+                    raise ValueError(f"arm name {vname!r} is used twice")
+                taken.add(vname)
+                shown = ", ".join(f"{k}={v!r}" for k, v in params.items())
+                arms.append(Arm(vname, "augmenter", "resample", sampler.augmenter,
+                                f"{type(sampler.augmenter).__name__}({shown}), fitted once per fold with the other "
+                                f"variants of {name!r}", group=name, params=params))
+            continue
         if not hasattr(sampler, "fit_resample"):
             raise TypeError(f"augmenter {name!r} ({type(sampler).__name__}) has no fit_resample(X, y) method")
         if name in taken:
@@ -472,6 +527,7 @@ def _run_fold(fold, tr, te, X, y_arr, classes, pos, arms, models, names, base, i
     y_te_codes = np.searchsorted(classes, y_arr[te])
     n_classes = classes.size
     plain_cache: dict = {}
+    groups: dict = {}
     model_seed = _derive(base, 2, fold)
 
     def plain(model):
@@ -485,7 +541,7 @@ def _run_fold(fold, tr, te, X, y_arr, classes, pos, arms, models, names, base, i
         bar.set_postfix_str(f"fold {fold + 1}, {arm.name}")
         X_fit, y_fit, sample_time, n_syn = X_tr, y_tr, 0.0, 0
         if arm.kind == "resample":
-            X_fit, y_fit, sample_time, n_syn = _resample(arm, fold, X_tr, y_tr, classes, base, state)
+            X_fit, y_fit, sample_time, n_syn = _resample(arm, fold, X_tr, y_tr, classes, base, state, groups)
         for model in models.values():
             if arm.kind == "weighted" and not model.supports_weights:
                 continue
@@ -511,13 +567,51 @@ def _run_fold(fold, tr, te, X, y_arr, classes, pos, arms, models, names, base, i
         bar.update(1)
 
 
-def _resample(arm, fold, X_tr, y_tr, classes, base, state):
-    sampler = clone(arm.sampler, safe=False)
+def _seeded_clone(sampler, seed: int):
+    sampler = clone(sampler, safe=False)
     if hasattr(sampler, "get_params") and sampler.get_params(deep=False).get("random_state", 0) is None:
-        sampler.set_params(random_state=_derive(base, 4, fold, _arm_key(arm.name)))
+        sampler.set_params(random_state=seed)
+    return sampler
+
+
+def _resample_variant(arm, fold, X_tr, y_tr, base, groups):
+    """Fit the group's augmenter once per fold, then sample this variant's rows from it."""
+    from imblearn.utils import check_sampling_strategy
+
+    if arm.group not in groups:
+        aug = _seeded_clone(arm.sampler, _derive(base, 4, fold, _arm_key(arm.group)))
+        aug.set_params(**arm.params)
+        t0 = time.perf_counter()
+        aug.fit(X_tr, y_tr)
+        groups[arm.group] = (aug, time.perf_counter() - t0)
+    aug, fit_seconds = groups[arm.group]
+    aug.set_params(**arm.params)
+    strategy = check_sampling_strategy(aug.get_params()["sampling_strategy"], y_tr, "over-sampling")
+    wanted = {k: int(v) for k, v in strategy.items() if int(v) > 0}
     t0 = time.perf_counter()
-    X_res, y_res = sampler.fit_resample(X_tr, y_tr)
-    sample_time = time.perf_counter() - t0
+    if wanted:
+        X_new, y_new = aug.sample(wanted, random_state=_derive(base, 6, fold, _arm_key(arm.group)))
+    else:
+        X_new, y_new = _take(X_tr, np.arange(0)), y_tr[:0]
+    seconds = fit_seconds + time.perf_counter() - t0
+    if isinstance(X_tr, pd.DataFrame):
+        X_res = pd.concat([X_tr.reset_index(drop=True), pd.DataFrame(X_new).reset_index(drop=True)], ignore_index=True)
+    else:
+        X_res = np.concatenate([np.asarray(X_tr), np.asarray(X_new)])
+    return aug, X_res, np.concatenate([y_tr, np.asarray(y_new).astype(y_tr.dtype, copy=False)]), seconds
+
+
+def _resample(arm, fold, X_tr, y_tr, classes, base, state, groups):
+    if arm.group is not None:
+        first_of_group = arm.group not in groups
+        sampler, X_res, y_res, sample_time = _resample_variant(arm, fold, X_tr, y_tr, base, groups)
+        keep_history = first_of_group
+    else:
+        sampler = _seeded_clone(arm.sampler, _derive(base, 4, fold, _arm_key(arm.name)))
+        t0 = time.perf_counter()
+        X_res, y_res = sampler.fit_resample(X_tr, y_tr)
+        sample_time = time.perf_counter() - t0
+        keep_history = True
     y_res = np.asarray(y_res)
     if len(X_res) != y_res.shape[0]:
         raise ValueError(f"arm {arm.name!r}: fit_resample returned {len(X_res)} rows but {y_res.shape[0]} labels")
@@ -533,8 +627,8 @@ def _resample(arm, fold, X_tr, y_tr, classes, base, state):
     if fold == 0 and n_syn > 0:
         new = np.arange(y_tr.shape[0], y_res.shape[0])
         state.synthetic[arm.name] = (_take(X_res, new), y_res[new])
-    if fold == 0:
+    if fold == 0 and keep_history:
         history = getattr(sampler, "history_", None)
         if history:
-            state.histories[arm.name] = list(history)
+            state.histories[arm.group or arm.name] = list(history)
     return X_res, y_res, sample_time, n_syn
