@@ -41,3 +41,16 @@ def test_report_command_bad_input_is_one_clear_line(hmda_csv, tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
     assert main(["report", str(hmda_csv), "--target", "deny", "--cv", "1000", "--no-gan", "-o", str(tmp_path / "x")]) == 2
     assert "cv=1000 folds need at least 1000 rows of every class" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_report_command_with_ganaug_arms(hmda_csv, tmp_path):
+    out = tmp_path / "gan"
+    rc = main(["report", str(hmda_csv), "--target", "deny", "--model", "hgb", "--cv", "2", "--epochs", "2",
+               "--no-ctgan", "--n-boot", "200", "-o", str(out)])
+    assert rc == 0
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "| ganaug * |" in md and "| ganaug + filter * |" in md
+    assert (out / "losses.png").stat().st_size > 0
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert html.count("data:image/png;base64,") == 3

@@ -314,3 +314,49 @@ def test_markdown_html_and_figures(tmp_path):
     assert "<script" not in page and "http" not in page.split("<body>")[1]  # self-contained
     paths = rep.save_figures(tmp_path)
     assert sorted(p.name for p in paths) == ["marginals.png", "metrics.png"]
+
+
+# ------------------------------------------------------- shared-fit variants
+class CountingGaussian(GaussianTestAugmenter):
+    fits: ClassVar[list] = []
+
+    def _fit_generator(self, X, codes, seed):
+        CountingGaussian.fits.append(len(X))
+        super()._fit_generator(X, codes, seed)
+
+
+def test_augmenter_variants_fit_once_per_fold_and_sample_each_variant():
+    from ganaug.evaluate import AugmenterVariants
+
+    X, y = _numeric_default()
+    CountingGaussian.fits.clear()
+    variants = AugmenterVariants(CountingGaussian(), {"full": {"sampling_strategy": "auto"},
+                                                      "half": {"sampling_strategy": 0.5}})
+    rep = utility_report(LogisticRegression(max_iter=500), X, y, augmenters={"gauss": variants}, baselines=["none"],
+                         cv=3, random_state=0, metrics=["f1"], n_boot=200, progress=False)
+    assert len(CountingGaussian.fits) == 3  # one fit per fold for both arms
+    n = rep.results.query("metric == 'n_synthetic'").groupby("arm")["value"].mean()
+    majority = (y == "No").sum() * 2 / 3
+    assert n["full"] == pytest.approx(majority - (y == "Yes").sum() * 2 / 3, abs=2)
+    assert n["half"] < n["full"] / 2 + 2
+    assert list(rep.arms["name"]) == ["none", "full", "half"]
+    with pytest.raises(TypeError, match="needs an augmenter with fit"):
+        AugmenterVariants(RandomOversampler(), {"a": {}})
+
+
+# ------------------------------------------------------- with ganaug's GAN
+@pytest.mark.slow
+def test_report_with_tabular_augmenter_on_a_real_table():
+    from ganaug.evaluate import default_augmenters
+
+    X, y = load_hmda()
+    arms = default_augmenters(X, epochs=2, ctgan=False)
+    rep = utility_report(LogisticRegression(max_iter=1000), X, y, augmenters=arms, baselines=["none", "class_weight"],
+                         cv=2, random_state=0, metrics=["f1", "pr_auc"], n_boot=200, progress=False)
+    assert list(rep.arms["name"]) == ["none", "class weights", "ganaug", "ganaug + filter"]
+    syn, lab = rep.synthetic["ganaug"]
+    assert isinstance(syn, pd.DataFrame) and (syn.dtypes == X.dtypes).all()
+    assert set(lab.tolist()) == {"yes"}
+    assert "ganaug" in rep.histories and rep.histories["ganaug"][0].keys() >= {"d_loss"}
+    assert set(rep.figures()) == {"metrics", "marginals", "losses"}
+    assert rep.verdicts()["arm"].isin(["ganaug", "ganaug + filter"]).all()
