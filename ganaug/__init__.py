@@ -36,6 +36,8 @@ _EXPORTS: dict[str, str] = {
     "ConditionalImageGAN": "ganaug.image",
     "AugmentedDataset": "ganaug.data",
     "AugmentedDataModule": "ganaug.data",
+    "utility_report": "ganaug.evaluate",
+    "UtilityReport": "ganaug.evaluate",
 }
 
 __all__ = sorted(["__version__", "FORMAT_VERSION", *_EXPORTS])
