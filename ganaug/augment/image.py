@@ -38,8 +38,10 @@ class ImageAugmenter(BaseAugmenter):
         ``precision``, ``callbacks``...) or a ready ``Trainer``.
     latent_dim : int, default=64
     width : int, default=64
-        Channels at the lowest resolution of both networks (capacity; time
-        grows about quadratically with it).
+        Channels at the generator's lowest resolution (capacity; time grows
+        about quadratically with it).
+    d_width : int, optional
+        The same for the discriminator; default ``2 * width``.
     conditioning : {"projection", "acgan"}, default="projection"
     loss : str, optional
         Adversarial loss; default ``"hinge"`` (projection) or
@@ -101,6 +103,7 @@ class ImageAugmenter(BaseAugmenter):
         trainer=None,
         latent_dim: int = 64,
         width: int = 64,
+        d_width: int | None = None,
         conditioning: str = "projection",
         loss: str | None = None,
         lr_g: float = 2e-4,
@@ -124,6 +127,7 @@ class ImageAugmenter(BaseAugmenter):
         self.trainer = trainer
         self.latent_dim = latent_dim
         self.width = width
+        self.d_width = d_width
         self.conditioning = conditioning
         self.loss = loss
         self.lr_g = lr_g
@@ -166,6 +170,7 @@ class ImageAugmenter(BaseAugmenter):
             image_size=self.encoder_.size_,
             latent_dim=self.latent_dim,
             width=self.width,
+            d_width=self.d_width,
             conditioning=self.conditioning,
             loss=self.loss,
             info_categorical=self.info_categorical,

@@ -44,7 +44,8 @@ class ConditionalImageGAN(GANModule):
     width : int, default=64
         Channels at the generator's lowest resolution (halved at each doubling).
     d_width : int, optional
-        The same for the discriminator (default: ``width``).
+        The same for the discriminator (default: ``2 * width``; a
+        discriminator wider than the generator learns the rare classes better).
     conditioning : {"projection", "acgan"}, default="projection"
         How the discriminator sees the class: projection discriminator
         (Miyato & Koyama, 2018) or auxiliary classifier (ACGAN, Odena et al., 2017).
@@ -127,8 +128,8 @@ class ConditionalImageGAN(GANModule):
         if channels not in (1, 3):
             raise ValueError(f"channels must be 1 (grey) or 3 (RGB), got {channels}")
         stage_plan(image_size)  # validates the size
-        if int(latent_dim) < 1 or int(width) < 8:
-            raise ValueError(f"latent_dim must be >= 1 and width >= 8, got {latent_dim} and {width}")
+        if int(latent_dim) < 1 or int(width) < 8 or (d_width is not None and int(d_width) < 8):
+            raise ValueError(f"latent_dim must be >= 1 and width, d_width >= 8, got {latent_dim}, {width}, {d_width}")
         if info_categorical < 0 or info_continuous < 0:
             raise ValueError("info_categorical and info_continuous must be >= 0")
         if info_categorical == 1:
@@ -166,7 +167,7 @@ class ConditionalImageGAN(GANModule):
             conditional_bn=conditional_bn, progressive=grow > 0,
         )
         self.discriminator = ImageDiscriminator(
-            self.n_classes, self.channels, self.image_size, width=int(d_width or width), conditioning=conditioning,
+            self.n_classes, self.channels, self.image_size, width=int(d_width or 2 * width), conditioning=conditioning,
             spectral_norm=bool(spectral_norm), n_categorical=self.n_categorical, n_continuous=self.n_continuous,
             minibatch_std=minibatch_std, progressive=grow > 0,
         )
