@@ -11,8 +11,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ganaug.evaluate._bootstrap import BootstrapPlan, paired_bootstrap
-from ganaug.evaluate._metrics import METRIC_LABELS, TIME_METRICS
+from ganaug.evaluate._metrics import METRIC_LABELS
 from ganaug.evaluate._plots import figure_png, history_figure, marginals_figure, metric_bars, pr_curves
+from ganaug.evaluate.utility import _derive
 
 __all__ = ["UtilityReport"]
 
@@ -41,7 +42,8 @@ class UtilityReport:
         Tidy: one row per ``model, arm, fold, metric`` with its ``value``;
         quality metrics come from the test fold only; ``fit_time`` (downstream
         fit, including the inner CV of the tuned threshold), ``sample_time``
-        (the sampler's ``fit_resample``) and ``n_synthetic`` are bookkeeping.
+        (the sampler's ``fit_resample``), ``n_synthetic`` and any
+        ``synthetic_metrics`` are bookkeeping (no intervals).
     arms : DataFrame
         ``name, family, kind, description`` of every arm (``family`` is
         ``"baseline"`` or ``"augmenter"``).
@@ -132,7 +134,7 @@ class UtilityReport:
             arms = self._arms_of(model)
             if plan is None:
                 first = self._preds[(model, arms[0])]
-                plan = BootstrapPlan([p.y for p in first], self.n_boot, seed=(self.random_state * 7919 + 5) % (2**31 - 1))
+                plan = BootstrapPlan([p.y for p in first], self.n_boot, seed=_derive(self.random_state, 5))
             reps = {
                 arm: plan.per_fold_metrics([(p.y, p.pred, p.score) for p in self._preds[(model, arm)]], self._pos,
                                            n_classes, self.metrics)
@@ -150,7 +152,8 @@ class UtilityReport:
                         diff = mean - stats.loc[(ref, metric), "mean"]
                         lo, hi = paired_bootstrap(reps[arm][metric], reps[ref][metric], plan, self.confidence)
                     records.append((model, arm, fams[arm], metric, mean, std, int(count), ref, diff, lo, hi))
-            for metric in TIME_METRICS:
+            bookkeeping = [m for m in dict.fromkeys(sub["metric"]) if m not in self.metrics]
+            for metric in bookkeeping:
                 for arm in arms:
                     if (arm, metric) in stats.index:
                         mean, std, count = stats.loc[(arm, metric)]
@@ -263,13 +266,18 @@ class UtilityReport:
         s = self.summary()
         part = s[s["model"] == model]
         arms = self._arms_of(model)
-        cols = [m for m in (*self.metrics, "fit_time", "sample_time") if m in set(part["metric"])]
+        present = list(dict.fromkeys(part["metric"]))
+        cols = [m for m in (*self.metrics, "fit_time", "sample_time") if m in present]
+        cols += [m for m in present if m not in cols and m != "n_synthetic"]  # synthetic_metrics
         idx = part.set_index(["arm", "metric"])
-        h1 = ["arm", *[METRIC_LABELS[m] for m in cols]]
+        h1 = ["arm", *[METRIC_LABELS.get(m, m) for m in cols]]
         r1 = []
         for arm in arms:
             row = [arm + ("" if self._families[arm] == "baseline" else " *")]
             for m in cols:
+                if (arm, m) not in idx.index:
+                    row.append("")
+                    continue
                 mean, std = idx.loc[(arm, m), "mean"], idx.loc[(arm, m), "std"]
                 d = 2 if m.endswith("_time") else 3
                 row.append(f"{_fmt(mean, d)} ± {_fmt(std if np.isfinite(std) else 0.0, d)}")

@@ -377,6 +377,7 @@ def utility_report(
     n_boot=1000,
     confidence=0.95,
     progress=None,
+    synthetic_metrics=None,
 ):
     """Measure whether augmentation helps a downstream model, against the strongest simple alternatives.
 
@@ -430,6 +431,11 @@ def utility_report(
     confidence : float, default=0.95
     progress : bool, optional
         A tqdm bar over arms and folds; default only in a terminal.
+    synthetic_metrics : dict, optional
+        ``{name: f(X_train, X_synthetic, X_test) -> float}`` computed for every
+        resampling arm and fold that added rows (for example privacy metrics
+        such as the distance to the closest training record, with the test
+        fold as the holdout). Reported as mean ± std, without intervals.
 
     Returns
     -------
@@ -464,6 +470,12 @@ def utility_report(
         raise ValueError(f"n_boot must be an int >= 100, got {n_boot!r}")
     if not 0.5 <= float(confidence) < 1:
         raise ValueError(f"confidence must be in [0.5, 1), got {confidence!r}")
+    synthetic_metrics = dict(synthetic_metrics or {})
+    for key, func in synthetic_metrics.items():
+        if not isinstance(key, str) or not callable(func):
+            raise TypeError("synthetic_metrics must map names (str) to callables f(X_train, X_synthetic, X_test)")
+        if key in names or key in ("fit_time", "sample_time", "n_synthetic"):
+            raise ValueError(f"synthetic metric name {key!r} clashes with a built-in metric")
     if not isinstance(inner_cv, (int, np.integer)) or inner_cv < 2:
         raise ValueError(f"inner_cv must be an int >= 2, got {inner_cv!r}")
     if _is_table(X) and isinstance(X, pd.DataFrame):
@@ -495,7 +507,8 @@ def utility_report(
     bar = tqdm(total=len(splits) * len(arms), desc="utility report", unit="fit", disable=not _progress_enabled(progress))
     try:
         for fold, (tr, te) in enumerate(splits):
-            _run_fold(fold, tr, te, X, y_arr, classes, pos, arms, models, names, base, inner_cv, state, bar)
+            _run_fold(fold, tr, te, X, y_arr, classes, pos, arms, models, names, base, inner_cv, state, bar,
+                      synthetic_metrics)
     finally:
         bar.close()
 
@@ -521,7 +534,7 @@ def utility_report(
     )
 
 
-def _run_fold(fold, tr, te, X, y_arr, classes, pos, arms, models, names, base, inner_cv, state, bar):
+def _run_fold(fold, tr, te, X, y_arr, classes, pos, arms, models, names, base, inner_cv, state, bar, synthetic_metrics):
     X_tr, y_tr = _take(X, tr), y_arr[tr]
     X_te = _take(X, te)
     y_te_codes = np.searchsorted(classes, y_arr[te])
@@ -539,9 +552,12 @@ def _run_fold(fold, tr, te, X, y_arr, classes, pos, arms, models, names, base, i
 
     for arm in arms:
         bar.set_postfix_str(f"fold {fold + 1}, {arm.name}")
-        X_fit, y_fit, sample_time, n_syn = X_tr, y_tr, 0.0, 0
+        X_fit, y_fit, sample_time, n_syn, extra = X_tr, y_tr, 0.0, 0, {}
         if arm.kind == "resample":
             X_fit, y_fit, sample_time, n_syn = _resample(arm, fold, X_tr, y_tr, classes, base, state, groups)
+            if n_syn > 0 and synthetic_metrics:
+                X_syn = _take(X_fit, np.arange(y_tr.shape[0], y_fit.shape[0]))
+                extra = {key: float(func(X_tr, X_syn, X_te)) for key, func in synthetic_metrics.items()}
         for model in models.values():
             if arm.kind == "weighted" and not model.supports_weights:
                 continue
@@ -563,6 +579,8 @@ def _run_fold(fold, tr, te, X, y_arr, classes, pos, arms, models, names, base, i
             state.rows.append((model.name, arm.name, fold, "fit_time", fit_time))
             state.rows.append((model.name, arm.name, fold, "sample_time", sample_time))
             state.rows.append((model.name, arm.name, fold, "n_synthetic", float(n_syn)))
+            for key, value in extra.items():
+                state.rows.append((model.name, arm.name, fold, key, value))
             state.preds.setdefault((model.name, arm.name), []).append(_FoldPred(te, y_te_codes, pred, score, thr))
         bar.update(1)
 

@@ -360,3 +360,22 @@ def test_report_with_tabular_augmenter_on_a_real_table():
     assert "ganaug" in rep.histories and rep.histories["ganaug"][0].keys() >= {"d_loss"}
     assert set(rep.figures()) == {"metrics", "marginals", "losses"}
     assert rep.verdicts()["arm"].isin(["ganaug", "ganaug + filter"]).all()
+
+
+def test_synthetic_metrics_are_computed_per_resampling_arm_and_fold():
+    X, y = _numeric_default()
+
+    def copy_share(X_train, X_syn, X_test):
+        """Share of synthetic rows that are exact copies of a training row (privacy check of issue 13)."""
+        train = {tuple(r) for r in np.round(np.asarray(X_train), 9)}
+        return float(np.mean([tuple(r) in train for r in np.round(np.asarray(X_syn), 9)]))
+
+    rep = utility_report(LogisticRegression(max_iter=500), X, y, augmenters={"gauss": GaussianTestAugmenter()},
+                         baselines=["none", "random_oversampling"], cv=3, random_state=0, metrics=["f1"], n_boot=200,
+                         progress=False, synthetic_metrics={"copy share": copy_share})
+    share = rep.results.query("metric == 'copy share'").groupby("arm")["value"]
+    assert share.count().to_dict() == {"gauss": 3, "random oversampling": 3}  # not for "none"
+    assert share.mean()["random oversampling"] == 1.0 and share.mean()["gauss"] == 0.0
+    assert "copy share" in rep.to_markdown()
+    with pytest.raises(ValueError, match="clashes"):
+        utility_report(LogisticRegression(), X, y, augmenters=[], synthetic_metrics={"f1": copy_share})
