@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: install
-	$(PY) pipelines/mode_collapse.py --out results/mode_collapse
+	$(PY) pipelines/tabular_benchmark.py --out results/tabular_benchmark
 
 test: install
 	$(PY) -m pytest tests
