@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-ctgan", action="store_true", help="leave out the CTGAN arm")
     p.add_argument("--no-gan", action="store_true", help="baselines only")
     p.add_argument("--tstr", action="store_true", help="add ganaug with TSTR checkpoint selection (a second GAN per split)")
+    p.add_argument("--ratios", default="", help="comma list of minority/majority ratios (e.g. 0.5): extra ganaug arms "
+                   "that add fewer rows, sampled from the same GAN (exploration; the baselines are not tuned alike)")
     p.add_argument("--models", default="hgb,lr", help="comma list of hgb, lr, rf (default hgb,lr)")
     p.add_argument("--n-boot", type=int, default=1000)
     p.add_argument("--out", default="results/tabular_benchmark")
@@ -79,12 +81,13 @@ def _augmenters(args) -> dict:
     from ganaug.augment.tabular import TabularAugmenter
 
     quiet = {"enable_progress_bar": False}
-    arms: dict = {
-        "ganaug": AugmenterVariants(
-            TabularAugmenter(epochs=args.epochs, trainer=quiet),
-            {"ganaug": {"filter_synthetic": False}, "ganaug + filter": {"filter_synthetic": True}},
-        )
-    }
+    variants = {"ganaug": {"filter_synthetic": False}, "ganaug + filter": {"filter_synthetic": True}}
+    for ratio in [float(r) for r in args.ratios.split(",") if r.strip()]:
+        variants[f"ganaug ratio {ratio:g}"] = {"filter_synthetic": False, "sampling_strategy": ratio}
+    if len(variants) > 2:  # sampling_strategy is changed per variant: restore the default for the first ones
+        for name in ("ganaug", "ganaug + filter"):
+            variants[name]["sampling_strategy"] = "auto"
+    arms: dict = {"ganaug": AugmenterVariants(TabularAugmenter(epochs=args.epochs, trainer=quiet), variants)}
     if args.tstr:
         arms["ganaug + tstr"] = TabularAugmenter(epochs=args.epochs, trainer=quiet, validation="tstr")
     if not args.no_ctgan:

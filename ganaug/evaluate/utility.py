@@ -454,7 +454,7 @@ def utility_report(
     >>> print(rep.verdict())  # doctest: +ELLIPSIS
     LogisticRegression: ...
     """
-    from ganaug.evaluate.report import UtilityReport  # report imports plotting; keep it out of module import
+    from ganaug.evaluate.report import UtilityReport  # report imports this module (no import cycle)
 
     y_arr, classes, codes, counts = _check_labels(X, y)
     n_classes = classes.size
