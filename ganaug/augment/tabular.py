@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.base import OneToOneFeatureMixin
 
 from ganaug.augment._labels import label_repr
 from ganaug.augment.base import BaseAugmenter, register_augmenter
@@ -23,7 +24,7 @@ _VALIDATION = (None, "tstr", "augmented")
 
 
 @register_augmenter
-class TabularAugmenter(BaseAugmenter):
+class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
     """Balance a table with a conditional tabular GAN (imbalanced-learn sampler API).
 
     ``X`` is a pandas DataFrame of mixed types (numbers, integers, booleans,
@@ -66,6 +67,14 @@ class TabularAugmenter(BaseAugmenter):
     class_balance : float, default=0.5
         Training-by-sampling draws class ``c`` with probability proportional
         to ``n_c ** class_balance`` (1 = as in the data, 0 = all equally).
+    pack_by_class : bool, default=True
+        Every discriminator pack holds ``pac`` rows of one class, so the
+        critic judges each class's joint distribution (with mixed packs it
+        mostly judges the table as a whole).
+    classifier_weight : float, default=0.0
+        Weight of an auxiliary classifier loss: a small network learns the
+        class from real rows, and the generator is pushed to make rows that
+        it recognises as their class (class consistency, as in CTAB-GAN).
     filter_synthetic : bool, default=False
         Draw ``1 / (1 - filter_quantile)`` times the rows asked for and
         return those the trained discriminator finds most realistic: the
@@ -137,6 +146,8 @@ class TabularAugmenter(BaseAugmenter):
         n_critic: int = 1,
         ema_decay: float | None = None,
         class_balance: float = 0.5,
+        pack_by_class: bool = True,
+        classifier_weight: float = 0.0,
         filter_synthetic: bool = False,
         filter_quantile: float = 0.2,
         validation: str | None = None,
@@ -164,6 +175,8 @@ class TabularAugmenter(BaseAugmenter):
         self.n_critic = n_critic
         self.ema_decay = ema_decay
         self.class_balance = class_balance
+        self.classifier_weight = classifier_weight
+        self.pack_by_class = pack_by_class
         self.filter_synthetic = filter_synthetic
         self.filter_quantile = filter_quantile
         self.validation = validation
@@ -173,6 +186,18 @@ class TabularAugmenter(BaseAugmenter):
         self.max_modes = max_modes
         self.discrete_threshold = discrete_threshold
         self.max_categories = max_categories
+
+    def __sklearn_tags__(self):
+        from sklearn_compat.utils._tags import TargetTags
+
+        from imblearn.utils._tags import InputTags, SamplerTags, Tags
+
+        tags = Tags(estimator_type="sampler", target_tags=TargetTags(required=True), transformer_tags=None,
+                    regressor_tags=None, classifier_tags=None, sampler_tags=SamplerTags())
+        tags.input_tags = InputTags(two_d_array=True, dataframe=True, allow_nan=True, string=True, categorical=True,
+                                    sparse=False)
+        tags.non_deterministic = False
+        return tags
 
     # ------------------------------------------------------------ validation
     def _check_params(self) -> None:
@@ -208,6 +233,8 @@ class TabularAugmenter(BaseAugmenter):
 
     def _validate_X(self, X, reset: bool):
         frame, layout = TabularTransformer.to_frame(X)
+        if len(frame) == 1:
+            raise ValueError("X has 1 sample (n_samples = 1); a generative model needs at least 2 rows")
         if reset:
             self._check_params()
             self._checker().check_frame(frame)
@@ -240,6 +267,7 @@ class TabularAugmenter(BaseAugmenter):
             fit_frame, fit_codes, val = self._split_validation(frame, codes, seed)
         tt = TabularTransformer(max_modes=self.max_modes, discrete_threshold=self.discrete_threshold,
                                 max_categories=self.max_categories, random_state=seed).fit(fit_frame)
+        tt.layout_ = self.input_layout_  # decode to the caller's container (the frame is an internal view)
         encoded = tt.transform(fit_frame)
         sampler = ConditionalSampler(tt.discrete_codes(encoded), [s.width for s in tt.discrete_spans], fit_codes,
                                      n_classes, class_balance=float(self.class_balance))
@@ -248,7 +276,9 @@ class TabularAugmenter(BaseAugmenter):
         self.module_ = self._build_module(tt, n_classes)
         from ganaug.tabular._loader import conditional_loader
 
-        loader = conditional_loader(encoded, fit_codes, sampler, self._effective_batch(len(fit_frame)), seed)
+        group = int(self.pac) if self.pack_by_class else 1
+        loader = conditional_loader(encoded, fit_codes, sampler, self._effective_batch(len(fit_frame)), seed,
+                                    group=group)
         callbacks = []
         if val is not None:
             callbacks.append(self._utility_callback(tt, sampler, encoded, fit_codes, val, n_classes, seed))
@@ -265,7 +295,7 @@ class TabularAugmenter(BaseAugmenter):
             embedding_dim=int(self.embedding_dim), generator_dim=tuple(int(d) for d in self.generator_dim),
             discriminator_dim=tuple(int(d) for d in self.discriminator_dim), pac=int(self.pac),
             dropout=float(self.dropout), loss=self.loss, lr_g=float(self.lr_g), lr_d=float(self.lr_d),
-            n_critic=int(self.n_critic), ema_decay=self.ema_decay,
+            n_critic=int(self.n_critic), ema_decay=self.ema_decay, classifier_weight=float(self.classifier_weight),
         )
 
     def _split_validation(self, frame, codes, seed):

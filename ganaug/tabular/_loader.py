@@ -30,8 +30,9 @@ class _EncodedRows(Dataset):
 class _BatchDraws(Sampler):
     """Yields ``steps`` batches per epoch, drawn at once (vectorised) from a seeded stream."""
 
-    def __init__(self, sampler: ConditionalSampler, batch_size: int, steps: int, seed: int) -> None:
+    def __init__(self, sampler: ConditionalSampler, batch_size: int, steps: int, seed: int, group: int = 1) -> None:
         self.sampler = sampler
+        self.group = int(group)
         self.batch_size = int(batch_size)
         self.steps = int(steps)
         self.seed = int(seed)
@@ -43,14 +44,14 @@ class _BatchDraws(Sampler):
     def __iter__(self):
         rng = np.random.default_rng([self.seed, self.epoch])
         self.epoch += 1
-        rows, cats = self.sampler.sample_training(self.steps * self.batch_size, rng)
+        rows, cats = self.sampler.sample_training(self.steps * self.batch_size, rng, group=self.group)
         pairs = np.stack([rows, cats], axis=1).reshape(self.steps, self.batch_size, 2)
         yield from pairs
 
 
 def conditional_loader(
     encoded: np.ndarray, classes: np.ndarray, sampler: ConditionalSampler, batch_size: int, seed: int,
-    steps: int | None = None,
+    steps: int | None = None, group: int = 1,
 ) -> DataLoader:
     """Loader of ``max(1, n // batch_size)`` conditional batches per epoch (CTGAN's epoch length).
 
@@ -68,4 +69,4 @@ def conditional_loader(
     n = len(encoded)
     steps = max(1, n // batch_size) if steps is None else int(steps)
     ds = _EncodedRows(torch.as_tensor(encoded, dtype=torch.float32), torch.as_tensor(classes, dtype=torch.long))
-    return DataLoader(ds, sampler=_BatchDraws(sampler, batch_size, steps, seed), batch_size=None)
+    return DataLoader(ds, sampler=_BatchDraws(sampler, batch_size, steps, seed, group), batch_size=None)

@@ -312,6 +312,8 @@ class TabularGAN(GANModule):
         dropout: float = 0.5,
         tau: float = 0.2,
         cond_loss_weight: float = 1.0,
+        classifier_weight: float = 0.0,
+        classifier_dim: int = 128,
         loss: str = "wgan-gp",
         betas: tuple[float, float] = (0.5, 0.9),
         **gan_options,
@@ -325,7 +327,8 @@ class TabularGAN(GANModule):
             {"spans": spans, "n_classes": int(n_classes), "category_positions": [int(p) for p in category_positions],
              "embedding_dim": int(embedding_dim), "generator_dim": [int(d) for d in generator_dim],
              "discriminator_dim": [int(d) for d in discriminator_dim], "pac": pac, "dropout": float(dropout),
-             "tau": float(tau), "cond_loss_weight": float(cond_loss_weight), "loss": loss,
+             "tau": float(tau), "cond_loss_weight": float(cond_loss_weight),
+             "classifier_weight": float(classifier_weight), "classifier_dim": int(classifier_dim), "loss": loss,
              "betas": [float(b) for b in betas], **gan_options}
         )
         self.pac = pac
@@ -338,6 +341,16 @@ class TabularGAN(GANModule):
         self.data_dim = self.generator.activation.dim
         self.discriminator = PackedDiscriminator(self.data_dim, self.n_classes, self.n_categories, discriminator_dim,
                                                  pac=pac, dropout=dropout)
+        self.classifier_weight = float(classifier_weight)
+        self.classifier: nn.Module | None = None
+        if self.n_classes > 1 and self.classifier_weight > 0:
+            # auxiliary classifier on single rows, trained on real rows with the discriminator's optimiser;
+            # the generator is pushed to make rows it recognises as their class (as CTAB-GAN / ACGAN do)
+            self.classifier = nn.Sequential(
+                nn.Linear(self.data_dim, int(classifier_dim)), nn.LeakyReLU(0.2), nn.Dropout(0.25),
+                nn.Linear(int(classifier_dim), int(classifier_dim)), nn.LeakyReLU(0.2), nn.Dropout(0.25),
+                nn.Linear(int(classifier_dim), self.n_classes),
+            )
         self.register_buffer("category_positions",
                              torch.tensor([int(p) for p in category_positions], dtype=torch.long), persistent=False)
 
@@ -352,17 +365,35 @@ class TabularGAN(GANModule):
         cond = self.condition(classes[:n], categories[:n])
         return x[:n].reshape(-1, self.pac, x.shape[1]), cond.reshape(-1, self.pac, 2)
 
-    def generator_extra_loss(self, real, fake, cond, fake_extras, z):
-        if not self.n_categories or self.cond_loss_weight == 0.0:
+    def discriminator_parameters(self):
+        if self.classifier is None:
+            return self.discriminator.parameters()
+        return [*self.discriminator.parameters(), *self.classifier.parameters()]
+
+    def _class_loss(self, rows: Tensor, cond: Tensor) -> Tensor:
+        logits = self.classifier(rows.reshape(-1, rows.shape[-1]))
+        return nn.functional.cross_entropy(logits, cond[..., 0].reshape(-1))
+
+    def discriminator_extra_loss(self, real, fake, cond, real_extras, fake_extras, z):
+        if self.classifier is None:
             return None
+        return self._class_loss(real, cond)
+
+    def generator_extra_loss(self, real, fake, cond, fake_extras, z):
+        total = None
+        if self.classifier is not None:
+            total = self.classifier_weight * self._class_loss(fake, cond)
+        if not self.n_categories or self.cond_loss_weight == 0.0:
+            return total
         level = cond[..., 1]
         has = level >= 0
         if not bool(has.any()):
-            return None
+            return total
         pos = self.category_positions[level.clamp_min(0)]  # (n, pac)
         p = fake.gather(-1, pos.unsqueeze(-1)).squeeze(-1)
         nll = -torch.log(p.clamp_min(1e-12)) * self.generator.activation.tau
-        return self.cond_loss_weight * nll[has].mean()
+        cond_loss = self.cond_loss_weight * nll[has].mean()
+        return cond_loss if total is None else total + cond_loss
 
     # -------------------------------------------------------------- sampling
     def _sampling_network(self, use_ema: bool) -> nn.Module:

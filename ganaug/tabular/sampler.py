@@ -138,9 +138,16 @@ class ConditionalSampler:
         """Global category id (offset of the column + level) of buckets."""
         return self.level_offsets[self._bucket_col[bucket]] + self._bucket_level[bucket]
 
-    def sample_training(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """``(rows, categories)`` for ``n`` training samples; categories are -1 without discrete columns."""
-        cls = rng.choice(self.n_classes, size=n, p=self.class_probs)
+    def sample_training(self, n: int, rng: np.random.Generator, group: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """``(rows, categories)`` for ``n`` training samples; categories are -1 without discrete columns.
+
+        ``group`` > 1 draws one class per run of ``group`` consecutive samples
+        (a discriminator pack then holds rows of one class, so it can judge
+        the class's distribution, not only single rows).
+        """
+        group = max(1, int(group))
+        n_groups = -(-n // group)
+        cls = np.repeat(rng.choice(self.n_classes, size=n_groups, p=self.class_probs), group)[:n]
         if self.n_discrete == 0:
             u = rng.random(n)
             rows = self._class_order[self._class_start[cls] + np.floor(u * self._class_count[cls]).astype(np.int64)]

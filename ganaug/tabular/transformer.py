@@ -253,7 +253,7 @@ def _restore(col: _Column, values: np.ndarray, missing: np.ndarray):
                 s = s.dt.tz_localize("UTC").dt.tz_convert(target.tz)
         else:
             s = pd.Series(ns.view("timedelta64[ns]"))
-        s[missing] = pd.NaT
+        s = s.mask(missing)
         return s.astype(col.dtype).array
     if storage == "category":
         codes = values.astype(np.int64)
@@ -363,12 +363,15 @@ class TabularTransformer:
         """
         if isinstance(X, pd.Series):
             raise ValueError("X must be 2-D (rows, columns); got a Series: use X.to_frame()")
+        if hasattr(X, "tocsr") or type(X).__module__.startswith("scipy.sparse"):
+            raise TypeError("Sparse data was passed, but dense data is required (sparse input is not supported); "
+                            "use X.toarray() to convert to a dense array")
         if isinstance(X, pd.DataFrame):
             if X.columns.has_duplicates:
                 dup = X.columns[X.columns.duplicated()].unique().tolist()
                 raise ValueError(f"X has duplicate column names {dup}; column names must be unique")
             if X.shape[1] == 0:
-                raise ValueError(f"X has no columns (shape {X.shape})")
+                raise ValueError(f"X has no columns: 0 feature(s) (shape={X.shape}) while a minimum of 1 is required.")
             layout = {"kind": "dataframe", "columns": [_label_to_json(c) for c in X.columns],
                       "columns_name": _label_to_json(X.columns.name) if X.columns.name is not None else None}
             plain = isinstance(X.index, pd.RangeIndex) and X.index.start == 0 and X.index.step == 1
@@ -382,8 +385,10 @@ class TabularTransformer:
             if arr.ndim != 2:
                 raise ValueError(f"X must be 2-D (rows, columns), got an array of shape {arr.shape}")
             if arr.shape[1] == 0:
-                raise ValueError(f"X has no columns (shape {arr.shape})")
-            if arr.dtype.kind in "cVMm" or arr.dtype.kind not in "biufOUSb":
+                raise ValueError(f"X has no columns: 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required.")
+            if arr.dtype.kind == "c":
+                raise ValueError(f"Complex data not supported: X has dtype {arr.dtype}")
+            if arr.dtype.kind not in "biufOUS":
                 raise TypeError(f"X has unsupported dtype {arr.dtype}")
             frame = pd.DataFrame(arr)
             if arr.dtype.kind in "US":

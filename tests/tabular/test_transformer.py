@@ -189,7 +189,7 @@ def test_features_of_real_and_encoded_rows_agree(credit):
         (pd.DataFrame({"z": np.array([1 + 2j, 3j, 1])}), TypeError, "'z' has unsupported dtype complex"),
         (pd.DataFrame({"m": ["a", 1, 2.5]}), TypeError, "'m' is an object column holding mixed"),
         (pd.DataFrame([[1, 2]], columns=["a", "a"]), ValueError, "duplicate column names"),
-        (pd.DataFrame(index=range(3)), ValueError, "no columns"),
+        (pd.DataFrame(index=range(3)), ValueError, "0 feature"),
     ],
 )
 def test_bad_columns_are_named(frame, error, match):
