@@ -201,6 +201,7 @@ class ImageAugmenter(BaseAugmenter):
     def _fit_generator(self, X_internal, codes: np.ndarray, seed: int) -> None:
         n_classes = 1 if self.classes_ is None else len(self.classes_)
         self.module_ = self._build_module(n_classes)
+        self.module_.init_output_bias(X_internal.mean(dim=(0, 2, 3)))
         self._train(self.module_, self._loader(X_internal, codes, seed))
         self.module_.cpu().eval()
 

@@ -177,6 +177,22 @@ class ConditionalImageGAN(GANModule):
         self.grow_alpha = 1.0
         self._in_step = False
 
+    @torch.no_grad()
+    def init_output_bias(self, channel_means: Tensor) -> None:
+        """Start the generator at the data's mean colour: output biases = atanh(mean) per channel.
+
+        A generator starts by drawing mid-grey; on data with a uniform
+        background (digits, documents, cells) it spends its first hundreds of
+        steps learning just the background. Call before training, with the
+        per-channel mean of the training images in [-1, 1].
+        """
+        means = torch.as_tensor(channel_means, dtype=torch.float32).reshape(-1)
+        if means.numel() != self.channels:
+            raise ValueError(f"channel_means needs {self.channels} values, got {means.numel()}")
+        bias = torch.atanh(means.clamp(-0.95, 0.95))
+        for layer in self.generator.to_rgb.values():
+            layer.bias.copy_(bias.to(layer.bias))
+
     # ------------------------------------------------------------ growing
     def growth_at(self, progress: float) -> tuple[int, float]:
         """``(stage, alpha)`` at a training progress in [0, 1].

@@ -1,0 +1,60 @@
+"""Layers: minibatch features, projection, ACGAN and InfoGAN heads, spectral norm."""
+
+from __future__ import annotations
+
+import torch
+
+from ganaug.core.layers import (
+    InfoGANHead,
+    MinibatchDiscrimination,
+    MinibatchStdDev,
+    ProjectionHead,
+    infogan_loss,
+    sample_infogan_codes,
+    spectral_norm,
+)
+
+
+def test_minibatch_discrimination_separates_collapsed_from_diverse_batches():
+    torch.manual_seed(0)
+    layer = MinibatchDiscrimination(4, n_kernels=5, kernel_dim=3)
+    diverse = layer(torch.randn(16, 4) * 3)[:, 4:]
+    collapsed = layer(torch.zeros(16, 4) + 0.1)[:, 4:]
+    assert float(collapsed.mean()) > float(diverse.mean()) + 1.0
+
+
+def test_minibatch_stddev_is_zero_for_identical_samples():
+    x = torch.ones(8, 2, 3, 3)
+    out = MinibatchStdDev(group_size=4)(x)
+    assert out.shape == (8, 3, 3, 3)
+    assert float(out[:, -1].abs().max()) < 1e-3
+    vec = MinibatchStdDev()(torch.randn(6, 5))  # 6 % 4 != 0 -> whole batch
+    assert vec.shape == (6, 6)
+
+
+def test_projection_head_uses_the_label():
+    torch.manual_seed(0)
+    head = ProjectionHead(4, n_classes=2, use_spectral_norm=False)
+    h = torch.randn(3, 4)
+    out0 = head(h, torch.zeros(3, dtype=torch.long))
+    out1 = head(h, torch.ones(3, dtype=torch.long))
+    assert not torch.allclose(out0, out1)
+
+
+def test_spectral_norm_bounds_the_largest_singular_value():
+    torch.manual_seed(0)
+    layer = spectral_norm(torch.nn.Linear(10, 10))
+    with torch.no_grad():
+        layer.parametrizations.weight.original.mul_(50)
+    for _ in range(30):  # power iterations run in training mode
+        layer(torch.randn(4, 10))
+    s = torch.linalg.svdvals(layer.weight.detach())[0]
+    assert float(s) < 1.1
+
+
+def test_infogan_loss_is_lower_when_codes_are_recovered():
+    codes = sample_infogan_codes(64, n_categorical=4, n_continuous=2, generator=torch.Generator().manual_seed(0))
+    good = torch.cat([codes[:, :4] * 20, codes[:, 4:], torch.full((64, 2), -2.0)], dim=1)
+    bad = torch.zeros(64, 8)
+    assert float(infogan_loss(good, codes, 4)) < float(infogan_loss(bad, codes, 4)) - 1.0
+    assert InfoGANHead(5, 4, 2)(torch.randn(3, 5)).shape == (3, 8)
