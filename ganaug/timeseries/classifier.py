@@ -23,21 +23,28 @@ __all__ = ["SeriesClassifier", "fit_predict_proba"]
 
 
 class _CNN(nn.Module):
-    """Fully convolutional net (Wang et al., 2017), narrowed: conv-BN-ReLU x3, masked average pooling."""
+    """Fully convolutional net (Wang et al., 2017), narrowed: conv-BN-ReLU x3, masked average pooling.
+
+    Activations at padded steps are zeroed after every block, so padding acts
+    exactly like the convolutions' own zero padding: a series gives the same
+    output whatever padding follows it.
+    """
 
     def __init__(self, in_ch: int, n_classes: int, width: int) -> None:
         super().__init__()
         chans = (width, 2 * width, width)
-        layers, prev = [], in_ch
+        blocks, prev = [], in_ch
         for ch, k in zip(chans, (7, 5, 3)):
-            layers += [nn.Conv1d(prev, ch, k, padding=k // 2), nn.BatchNorm1d(ch), nn.ReLU()]
+            blocks.append(nn.Sequential(nn.Conv1d(prev, ch, k, padding=k // 2), nn.BatchNorm1d(ch), nn.ReLU()))
             prev = ch
-        self.body = nn.Sequential(*layers)
+        self.blocks = nn.ModuleList(blocks)
         self.head = nn.Linear(prev, n_classes)
 
     def forward(self, x, mask):  # x (N, C, L), mask (N, L) float
-        h = self.body(x)
-        pooled = (h * mask[:, None, :]).sum(2) / mask.sum(1, keepdim=True).clamp_min(1.0)
+        h = x
+        for block in self.blocks:
+            h = block(h) * mask[:, None, :]
+        pooled = h.sum(2) / mask.sum(1, keepdim=True).clamp_min(1.0)
         return self.head(pooled)
 
 

@@ -73,7 +73,12 @@ class RecurrentGAN(GANModule):
         Hidden size of every recurrent network (also the TimeGAN latent size).
     num_layers : int, default=2
     noise_dim : int, optional
-        Noise features per step (default: ``max(n_channels, 4)``).
+        Noise features per step (default: ``max(n_channels, 8)``).
+    global_noise_dim : int, optional
+        How many of the noise features are drawn once per series and repeated
+        at every step (a per-series "style" code, which makes variety across
+        series easy to produce); the rest are fresh at every step. Default
+        ``noise_dim // 2``.
     cond_dim : int, default=8
         Class embedding size.
     variable_length : bool, default=False
@@ -83,8 +88,12 @@ class RecurrentGAN(GANModule):
         TimeGAN pre-training phases (epochs of the Trainer); ignored for rcgan.
     gamma : float, default=1.0
         TimeGAN weight of the un-supervised fake path ``D(G(z))``.
-    supervised_weight, moment_weight : float, default=100.0
-        TimeGAN generator weights of ``sqrt(supervised loss)`` and the moment loss.
+    supervised_weight : float, default=100.0
+        TimeGAN generator weight of ``sqrt(supervised loss)``.
+    moment_weight : float, optional
+        Weight of the moment loss (per class, step and channel, the batch
+        mean and standard deviation of fakes against reals), added to the
+        generator loss; default 100 for TimeGAN (its value) and 10 for rcgan.
     lr_e : float, optional
         TimeGAN embedder/recovery learning rate (default ``lr_g``).
     **gan_kwargs
@@ -126,13 +135,14 @@ class RecurrentGAN(GANModule):
         hidden_dim: int = 24,
         num_layers: int = 2,
         noise_dim: int | None = None,
+        global_noise_dim: int | None = None,
         cond_dim: int = 8,
         variable_length: bool = False,
         embedding_epochs: int = 0,
         supervised_epochs: int = 0,
         gamma: float = 1.0,
         supervised_weight: float = 100.0,
-        moment_weight: float = 100.0,
+        moment_weight: float | None = None,
         lr_e: float | None = None,
         **gan_kwargs: Any,
     ) -> None:
@@ -149,12 +159,17 @@ class RecurrentGAN(GANModule):
                 raise ValueError(f"{name} must be >= {low}, got {value}")
         if int(embedding_epochs) < 0 or int(supervised_epochs) < 0:
             raise ValueError("embedding_epochs and supervised_epochs must be >= 0")
-        noise_dim = int(noise_dim) if noise_dim is not None else max(int(n_channels), 4)
+        if moment_weight is None:
+            moment_weight = 100.0 if mode == "timegan" else 10.0
+        noise_dim = int(noise_dim) if noise_dim is not None else max(int(n_channels), 8)
+        global_noise_dim = noise_dim // 2 if global_noise_dim is None else int(global_noise_dim)
+        if not 0 <= global_noise_dim <= noise_dim:
+            raise ValueError(f"global_noise_dim must be in [0, noise_dim={noise_dim}], got {global_noise_dim}")
         super().__init__(latent_dim=(int(seq_len), noise_dim), **gan_kwargs)
         self._config = {
             "n_channels": int(n_channels), "seq_len": int(seq_len), "n_classes": int(n_classes), "mode": mode,
             "cell": cell, "hidden_dim": int(hidden_dim), "num_layers": int(num_layers), "noise_dim": noise_dim,
-            "cond_dim": int(cond_dim), "variable_length": bool(variable_length),
+            "global_noise_dim": global_noise_dim, "cond_dim": int(cond_dim), "variable_length": bool(variable_length),
             "embedding_epochs": int(embedding_epochs), "supervised_epochs": int(supervised_epochs),
             "gamma": float(gamma), "supervised_weight": float(supervised_weight),
             "moment_weight": float(moment_weight), "lr_e": None if lr_e is None else float(lr_e),
@@ -165,6 +180,7 @@ class RecurrentGAN(GANModule):
         self.seq_len = int(seq_len)
         self.n_classes = int(n_classes)
         self.noise_dim = noise_dim
+        self.global_noise_dim = global_noise_dim
         self.variable_length = bool(variable_length)
         self.embedding_epochs = int(embedding_epochs)
         self.supervised_epochs = int(supervised_epochs)
@@ -177,7 +193,7 @@ class RecurrentGAN(GANModule):
         if mode == "rcgan":
             self.generator = SequenceNet(noise_dim, self.n_channels, num_layers=num_layers, activation="sigmoid",
                                          **net, **cond)
-            self.discriminator = SequenceNet(self.n_channels, 1, num_layers=num_layers, **net, **cond)
+            self.discriminator = SequenceNet(self.n_channels, 1, num_layers=num_layers, projection=True, **net, **cond)
         else:
             h = int(hidden_dim)
             self.embedder = SequenceNet(self.n_channels, h, num_layers=num_layers, activation="sigmoid", **net)
@@ -185,7 +201,7 @@ class RecurrentGAN(GANModule):
             self.generator = SequenceNet(noise_dim, h, num_layers=num_layers, activation="sigmoid", **net, **cond)
             self.supervisor = SequenceNet(h, h, num_layers=max(num_layers - 1, 1), activation="sigmoid",
                                           **net, **cond)
-            self.discriminator = SequenceNet(h, 1, num_layers=num_layers, **net, **cond)
+            self.discriminator = SequenceNet(h, 1, num_layers=num_layers, projection=True, **net, **cond)
         self._cache: dict[str, Tensor] = {}
         self._pretrain_steps = 0
 
@@ -198,6 +214,15 @@ class RecurrentGAN(GANModule):
     def latent_shape(self) -> tuple[int, int]:
         """Shape of one latent: a noise sequence ``(seq_len, noise_dim)``."""
         return (self.seq_len, self.noise_dim)
+
+    def sample_noise(self, n: int, generator: torch.Generator | None = None, truncation: float | None = None,
+                     device=None) -> Tensor:
+        """Noise sequences ``(n, seq_len, noise_dim)``; the first ``global_noise_dim`` features are constant in time."""
+        z = super().sample_noise(n, generator=generator, truncation=truncation, device=device)
+        g = self.global_noise_dim
+        if g:
+            z = torch.cat([z[:, :1, :g].expand(-1, z.shape[1], -1), z[:, :, g:]], dim=2)
+        return z
 
     @staticmethod
     def make_condition(labels: Tensor, lengths: Tensor) -> Tensor:
@@ -280,8 +305,8 @@ class RecurrentGAN(GANModule):
         if self.mode != "timegan":
             if not self.moment_weight:
                 return None
-            _, _, mask = self._unpack(cond, real.shape[0], real.device)
-            return self.moment_weight * self._moment_loss(real, fake, mask)
+            labels, _, mask = self._unpack(cond, real.shape[0], real.device)
+            return self.moment_weight * self._moment_loss(real, fake, mask, labels)
         x, mask = self._cache["x"], self._cache["mask"]
         labels, lengths, _ = self._unpack(cond, x.shape[0], x.device)
         loss = torch.zeros((), device=x.device)
@@ -291,7 +316,7 @@ class RecurrentGAN(GANModule):
         sup = self._supervised_loss(real, labels, lengths, mask)
         loss = loss + self.supervised_weight * torch.sqrt(sup + 1e-12)
         x_hat = self._apply_mask(self.recovery(fake), mask)
-        loss = loss + self.moment_weight * self._moment_loss(x, x_hat, mask)
+        loss = loss + self.moment_weight * self._moment_loss(x, x_hat, mask, labels)
         return loss
 
     # ---------------------------------------------------------- TimeGAN parts
@@ -303,16 +328,25 @@ class RecurrentGAN(GANModule):
         pred = self.supervisor(h, labels, lengths)
         return _masked_mean((pred[:, :-1] - h[:, 1:]) ** 2, mask[:, 1:])
 
-    @staticmethod
-    def _moment_loss(x: Tensor, x_hat: Tensor, mask: Tensor) -> Tensor:
-        """|std - std_hat| + |mean - mean_hat| per (step, channel) over the batch, observed entries only."""
-        m = mask.to(x.dtype)[..., None]
-        count = m.sum(0).clamp_min(1.0)
-        valid = (m.sum(0) > 0).to(x.dtype).expand_as(x[0])
+    def _moment_loss(self, x: Tensor, x_hat: Tensor, mask: Tensor, labels: Tensor | None = None) -> Tensor:
+        """|std - std_hat| + |mean - mean_hat| per (class, step, channel) over the batch, observed entries only.
+
+        Fakes carry the labels (and lengths) of the real batch, so the moments
+        are compared class by class.
+        """
+        if labels is None or self.n_classes < 2:
+            w = mask.to(x.dtype)[:, None, :, None]  # (N, 1, L, 1)
+        else:
+            onehot = nn.functional.one_hot(labels.long(), self.n_classes).to(x.dtype)  # (N, K)
+            w = onehot[:, :, None, None] * mask.to(x.dtype)[:, None, :, None]  # (N, K, L, 1)
+        count = w.sum(0)  # (K, L, 1)
+        denom = count.clamp_min(1.0)
+        valid = (count > 1).to(x.dtype).expand(-1, -1, x.shape[2])
 
         def moments(v):
-            mean = (v * m).sum(0) / count
-            var = (((v - mean) ** 2) * m).sum(0) / count
+            v = v[:, None]  # (N, 1, L, C)
+            mean = (v * w).sum(0) / denom
+            var = (((v - mean) ** 2) * w).sum(0) / denom
             return mean, torch.sqrt(var + 1e-6)
 
         mean_r, std_r = moments(x)
@@ -377,11 +411,12 @@ class RecurrentGAN(GANModule):
             parts = {}
 
             def embedding():
-                parts["recon"] = self.reconstruction_loss(x, mask)
+                h = self._embed(x, mask)
+                parts["recon"] = _masked_mean((self.recovery(h) - x) ** 2, mask)
                 loss = 10.0 * torch.sqrt(parts["recon"] + 1e-12)
                 if phase == "joint":
                     # TimeGAN: the embedder also serves the supervisor (frozen here)
-                    loss = loss + 0.1 * self._supervised_loss(self._embed(x, mask), labels, lengths, mask)
+                    loss = loss + 0.1 * self._supervised_loss(h, labels, lengths, mask)
                 return loss
 
             self._optimise(opt_e, embedding, "reconstruction loss")

@@ -33,6 +33,9 @@ class SequenceNet(nn.Module):
         Append ``t / (length - 1)`` as a feature (for variable-length series).
     activation : {"sigmoid", None}, default=None
         Output activation.
+    projection : bool, default=False
+        Add ``<embed(y), h_t>`` to a one-dimensional output (projection
+        discriminator, Miyato & Koyama, 2018): a direct class signal per step.
 
     Examples
     --------
@@ -54,6 +57,7 @@ class SequenceNet(nn.Module):
         cond_dim: int = 8,
         position: bool = False,
         activation: str | None = None,
+        projection: bool = False,
     ) -> None:
         super().__init__()
         if cell not in RECURRENT_CELLS:
@@ -66,6 +70,11 @@ class SequenceNet(nn.Module):
         self.rnn = RECURRENT_CELLS[cell](width, hidden_dim, num_layers=num_layers, batch_first=True)
         self.head = nn.Linear(hidden_dim, out_dim)
         self.activation = activation
+        self.projection = nn.Embedding(n_classes, hidden_dim) if (projection and n_classes > 1) else None
+        if self.projection is not None:
+            if out_dim != 1:
+                raise ValueError(f"projection needs out_dim=1, got {out_dim}")
+            nn.init.normal_(self.projection.weight, std=0.02)
 
     def forward(self, x: Tensor, labels: Tensor | None = None, lengths: Tensor | None = None) -> Tensor:
         n, length, _ = x.shape
@@ -80,4 +89,6 @@ class SequenceNet(nn.Module):
             parts.append((steps / denom).clamp(max=1.0)[..., None].expand(n, length, 1))
         h, _ = self.rnn(torch.cat(parts, dim=-1) if len(parts) > 1 else x)
         out = self.head(h)
+        if self.projection is not None:
+            out = out + (self.projection(labels.long())[:, None, :] * h).sum(-1, keepdim=True)
         return torch.sigmoid(out) if self.activation == "sigmoid" else out

@@ -1,0 +1,358 @@
+"""Time-series benchmark: TimeGAN's stocks protocol and rare-class series classification.
+
+Part 1 - stocks (TimeGAN's own evaluation)
+    Daily Google stock prices, 6 channels, min-max scaled per channel as
+    TimeGAN does, cut into 3662 sliding windows of 24 days. ganaug's
+    ``TimeSeriesAugmenter`` (TimeGAN mode) is trained on all windows and
+    samples as many. Scores: the discriminative score (post-hoc GRU, real vs
+    synthetic, accuracy on a held-out 20 % of both; ``|acc - 0.5|``) and the
+    predictive score (GRU trained on synthetic windows to predict the next
+    step, MAE on the real windows), each averaged over repeats; one row per
+    arm, mean ± std over runs (GAN seeds). Arms in the same run and table:
+    real data (a random half vs the other half; real-on-real predictive),
+    jittered + scaled copies, windows with their time steps shuffled, and
+    plain copies of training windows (memorisation: the scores a copier gets).
+    Memorisation check: median distance from each synthetic window to its
+    nearest training window, divided by the same for real windows to real
+    windows that do not overlap them in time (1 = as novel as real data,
+    0 = copies). Training time is wall clock and CPU time of ``fit``.
+
+Part 2 - rare-class classification
+    GunPoint, ArrowHead, BasicMotions, JapaneseVowels (UCR/UEA, official
+    train/test split, ``../shared/data/timeseries``). For each seed, 80 % of
+    the training series of one class (the first label) are dropped. A small
+    1-D CNN (``ganaug.timeseries.classifier.SeriesClassifier``) is trained on:
+    the imbalanced data, class weights, random oversampling, jitter+scaling
+    oversampling and ganaug's ``fit_resample``; balanced accuracy and macro-F1
+    on the official test split, mean ± std over seeds.
+
+Writes ``stocks.md``, ``classification.md``, ``results.json`` and PNG plots
+to ``--out``. Run::
+
+    python pipelines/timeseries_benchmark.py --out results/timeseries_benchmark
+    python pipelines/timeseries_benchmark.py --quick          # minutes, smoke test
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data" / "timeseries"
+CLASSIFICATION_SETS = ("GunPoint", "ArrowHead", "BasicMotions", "JapaneseVowels")
+
+#: ganaug's configuration for the stocks windows (TimeGAN mode)
+STOCKS_GAN = dict(mode="timegan", cell="lstm", hidden_dim=24, num_layers=2, batch_size=128, lr_g=1e-3, lr_d=1e-3,
+                  epochs=60, pretrain_epochs=40)
+#: ganaug's configuration for the classification sets (about ``steps`` generator steps)
+CLASS_GAN = dict(mode="timegan", cell="lstm", hidden_dim=24, num_layers=2, batch_size=64, lr_g=1e-3, lr_d=1e-3)
+CLASS_GAN_STEPS = 600
+CLASSIFIER = dict(arch="cnn", width=32, epochs=150, batch_size=32, lr=1e-3)
+
+
+def _fmt(values, digits: int = 3) -> str:
+    v = np.asarray(values, dtype=float)
+    return f"{v.mean():.{digits}f} ± {v.std():.{digits}f}"
+
+
+# --------------------------------------------------------------------- stocks
+def stocks_windows() -> np.ndarray:
+    from ganaug.datasets import load_stocks
+    from ganaug.timeseries import make_windows
+
+    raw = load_stocks(window=None).to_numpy(np.float64)
+    scaled = (raw - raw.min(0)) / (raw.max(0) - raw.min(0) + 1e-7)  # TimeGAN's MinMaxScaler
+    return make_windows(scaled, window=24, stride=1)
+
+
+def novelty_ratio(synthetic: np.ndarray, real: np.ndarray, rng: np.random.Generator, n: int = 1000) -> float:
+    """median NN distance synthetic->real over median NN distance real->non-overlapping real."""
+    from ganaug.timeseries.metrics import nearest_distance
+
+    syn = synthetic[rng.permutation(len(synthetic))[:n]]
+    d_syn = nearest_distance(syn, real)
+    idx = rng.permutation(len(real))[:n]
+    q = real[idx].reshape(len(idx), -1)
+    ref = real.reshape(len(real), -1)
+    d2 = (q**2).sum(1)[:, None] - 2 * q @ ref.T + (ref**2).sum(1)[None, :]
+    window = real.shape[2]
+    overlap = np.abs(idx[:, None] - np.arange(len(real))[None, :]) < window
+    d2[overlap] = np.inf
+    d_real = np.sqrt(np.maximum(d2.min(1), 0))
+    return float(np.median(d_syn) / np.median(d_real))
+
+
+def run_stocks(args, out: Path) -> dict:
+    from ganaug.augment.timeseries import TimeSeriesAugmenter
+    from ganaug.timeseries.baselines import JitterScalingOverSampler
+    from ganaug.timeseries.metrics import discriminative_score, plot_real_vs_synthetic, predictive_score
+
+    W = stocks_windows()
+    n = len(W)
+    gan_cfg = dict(STOCKS_GAN)
+    if args.quick:
+        gan_cfg.update(epochs=2, pretrain_epochs=2)
+    score_kw = dict(n_repeats=args.disc_repeats), dict(n_repeats=args.pred_repeats)
+    if args.quick:
+        score_kw = (dict(n_repeats=1, iterations=200), dict(n_repeats=1, iterations=300))
+    rows: dict[str, dict[str, list]] = {}
+
+    def record(arm, disc, pred, ratio=None, **extra):
+        r = rows.setdefault(arm, {"disc": [], "pred": [], "novelty": [], "fit_s": [], "cpu_s": []})
+        r["disc"].append(disc)
+        r["pred"].append(pred)
+        if ratio is not None:
+            r["novelty"].append(ratio)
+        for k, v in extra.items():
+            r[k].append(v)
+
+    first_synthetic = None
+    for run in range(args.runs):
+        rng = np.random.default_rng(1000 + run)
+        t0, c0 = time.perf_counter(), time.process_time()
+        aug = TimeSeriesAugmenter(random_state=run, **gan_cfg).fit(W)
+        fit_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
+        S = aug.sample(n, random_state=run)
+        if first_synthetic is None:
+            first_synthetic = S
+        arms = {
+            "ganaug (TimeGAN mode)": S,
+            "jittered + scaled copies": JitterScalingOverSampler(sampling_strategy={0: 2 * n}, random_state=run)
+            .fit_resample(W, np.zeros(n, dtype=int))[0][n:],
+            "time steps shuffled": np.take_along_axis(
+                W, np.argsort(rng.random((n, 1, W.shape[2])), axis=2).repeat(W.shape[1], 1), axis=2),
+            "copies of training windows": W[rng.integers(0, n, n)],
+        }
+        for arm, syn in arms.items():
+            d = discriminative_score(W, syn, random_state=run, **score_kw[0]).mean
+            p = predictive_score(W, syn, random_state=run, **score_kw[1]).mean
+            extra = {"fit_s": fit_s, "cpu_s": cpu_s} if arm.startswith("ganaug") else {}
+            record(arm, d, p, novelty_ratio(syn, W, rng), **extra)
+            print(f"[stocks run {run}] {arm}: disc {d:.3f} pred {p:.3f}"
+                  + (f" fit {fit_s:.0f}s wall / {cpu_s:.0f}s CPU" if extra else ""), flush=True)
+        half = rng.permutation(n)
+        d = discriminative_score(W[half[: n // 2]], W[half[n // 2 :]], random_state=run, **score_kw[0]).mean
+        p = predictive_score(W, W, random_state=run, **score_kw[1]).mean
+        record("real data (half vs half; real-on-real)", d, p)
+        print(f"[stocks run {run}] real: disc {d:.3f} pred {p:.3f}", flush=True)
+
+    lines = [
+        "| arm | discriminative (lower better) | predictive MAE (lower better) | novelty ratio | fit wall s | fit CPU s |",
+        "|---|---|---|---|---|---|",
+    ]
+    order = ["ganaug (TimeGAN mode)", "real data (half vs half; real-on-real)", "jittered + scaled copies",
+             "time steps shuffled", "copies of training windows"]
+    for arm in order:
+        r = rows[arm]
+        lines.append(
+            f"| {arm} | {_fmt(r['disc'])} | {_fmt(r['pred'])} | "
+            f"{_fmt(r['novelty'], 2) if r['novelty'] else '-'} | "
+            f"{_fmt(r['fit_s'], 0) if r['fit_s'] else '-'} | {_fmt(r['cpu_s'], 0) if r['cpu_s'] else '-'} |"
+        )
+    lines.append("| TimeGAN, published (Yoon et al. 2019) | 0.102 ± 0.021 | 0.038 ± 0.001 | - | - | - |")
+    g = rows["ganaug (TimeGAN mode)"]
+    goal = (np.mean(g["disc"]) <= 0.08, np.mean(g["pred"]) <= 0.040, max(g["fit_s"]) < 600)
+    table = "\n".join(lines)
+    summary = (
+        f"Goal discriminative <= 0.08: {'met' if goal[0] else 'NOT met'} ({np.mean(g['disc']):.3f}); "
+        f"predictive <= 0.040: {'met' if goal[1] else 'NOT met'} ({np.mean(g['pred']):.3f}); "
+        f"training < 600 s wall: {'met' if goal[2] else 'NOT met'} (max {max(g['fit_s']):.0f} s wall, "
+        f"max {max(g['cpu_s']):.0f} s CPU)."
+    )
+    config = json.dumps(gan_cfg)
+    text = (f"## Stocks (TimeGAN protocol), {args.runs} runs\n\nganaug config: `{config}`; scores: "
+            f"{score_kw[0]} / {score_kw[1]} repeats per run.\n\n{table}\n\n{summary}\n")
+    (out / "stocks.md").write_text(text)
+    print(text, flush=True)
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = plot_real_vs_synthetic(W, first_synthetic, method="both", title="stocks, ganaug")
+    fig.savefig(out / "stocks_pca_tsne.png", dpi=110)
+    plt.close(fig)
+    fig, axes = plt.subplots(2, 3, figsize=(12, 5), sharey=True)
+    names = ["Open", "High", "Low", "Close", "Adj_Close", "Volume"]
+    rng = np.random.default_rng(0)
+    ri, si = rng.integers(0, n, 8), rng.integers(0, n, 8)
+    for c, ax in enumerate(axes.ravel()):
+        ax.plot(W[ri, c].T, color="tab:red", alpha=0.6)
+        ax.plot(first_synthetic[si, c].T, color="tab:blue", alpha=0.6)
+        ax.set_title(f"{names[c]} (red real, blue ganaug)")
+    fig.tight_layout()
+    fig.savefig(out / "stocks_windows.png", dpi=110)
+    plt.close(fig)
+    return {"rows": rows, "config": gan_cfg, "summary": summary}
+
+
+# ------------------------------------------------------------- classification
+def load_set(name: str):
+    with np.load(DATA / f"{name}.npz", allow_pickle=False) as d:
+        return d["X_train"], d["y_train"], d["X_test"], d["y_test"]
+
+
+def drop_minority(X, y, seed: int, keep_share: float = 0.2):
+    """Drop 80 % of the first class's training series (at least 2 kept)."""
+    label = np.unique(y)[0]
+    members = np.flatnonzero(y == label)
+    keep_n = max(2, math.ceil(keep_share * len(members)))
+    rng = np.random.default_rng(seed)
+    kept = rng.choice(members, size=keep_n, replace=False)
+    idx = np.sort(np.concatenate([np.flatnonzero(y != label), kept]))
+    return X[idx], y[idx], label
+
+
+def class_gan(n_train: int, quick: bool, seed: int):
+    from ganaug.augment.timeseries import TimeSeriesAugmenter
+
+    cfg = dict(CLASS_GAN)
+    steps_per_epoch = math.ceil(n_train / cfg["batch_size"])
+    epochs = max(1, CLASS_GAN_STEPS // steps_per_epoch)
+    if quick:
+        epochs = 2
+    return TimeSeriesAugmenter(epochs=epochs, pretrain_epochs=max(1, epochs // 2), random_state=seed, **cfg)
+
+
+def run_classification(args, out: Path) -> dict:
+    from sklearn.metrics import balanced_accuracy_score, f1_score
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    from ganaug.timeseries.baselines import JitterScalingOverSampler, SeriesRandomOverSampler
+    from ganaug.timeseries.classifier import SeriesClassifier
+
+    clf_cfg = dict(CLASSIFIER)
+    if args.quick:
+        clf_cfg["epochs"] = 5
+    arms = ["imbalanced", "class weights", "random oversampling", "jitter + scaling", "ganaug"]
+    results: dict = {}
+    examples = {}
+    for name in args.datasets:
+        X_tr, y_tr, X_te, y_te = load_set(name)
+        for seed in range(args.seeds):
+            X, y, minority = drop_minority(X_tr, y_tr, seed)
+            for arm in arms:
+                t0 = time.perf_counter()
+                weight = None
+                if arm == "imbalanced":
+                    Xa, ya = X, y
+                elif arm == "class weights":
+                    Xa, ya = X, y
+                    weight = compute_sample_weight("balanced", y)
+                elif arm == "random oversampling":
+                    Xa, ya = SeriesRandomOverSampler(random_state=seed).fit_resample(X, y)
+                elif arm == "jitter + scaling":
+                    Xa, ya = JitterScalingOverSampler(random_state=seed).fit_resample(X, y)
+                else:
+                    Xa, ya = class_gan(len(X), args.quick, seed).fit_resample(X, y)
+                    if seed == 0:
+                        examples[name] = (X[y == minority], Xa[len(X):][ya[len(X):] == minority])
+                aug_s = time.perf_counter() - t0
+                clf = SeriesClassifier(random_state=seed, **clf_cfg).fit(Xa, ya, sample_weight=weight)
+                pred = clf.predict(X_te)
+                bacc = balanced_accuracy_score(y_te, pred)
+                mf1 = f1_score(y_te, pred, average="macro")
+                minority_f1 = f1_score(y_te, pred, labels=[minority], average="macro")
+                r = results.setdefault(name, {}).setdefault(arm, {"bacc": [], "macro_f1": [], "minority_f1": [],
+                                                                  "aug_s": []})
+                r["bacc"].append(bacc)
+                r["macro_f1"].append(mf1)
+                r["minority_f1"].append(minority_f1)
+                r["aug_s"].append(aug_s)
+                print(f"[{name} seed {seed}] {arm}: bacc {bacc:.3f} macro-F1 {mf1:.3f} "
+                      f"minority F1 {minority_f1:.3f} ({aug_s:.0f}s)", flush=True)
+
+    lines = ["| data set (minority kept) | arm | balanced accuracy | macro-F1 | minority-class F1 | augment s |",
+             "|---|---|---|---|---|---|"]
+    wins = []
+    for name, by_arm in results.items():
+        _, y_tr, _, _ = load_set(name)
+        label = np.unique(y_tr)[0]
+        kept = max(2, math.ceil(0.2 * (y_tr == label).sum()))
+        best_base = max((a for a in arms if a != "ganaug"), key=lambda a: np.mean(by_arm[a]["bacc"]))
+        wins.append((name, np.mean(by_arm["ganaug"]["bacc"]) - np.mean(by_arm[best_base]["bacc"]), best_base))
+        for arm in arms:
+            r = by_arm[arm]
+            lines.append(f"| {name} (class {label}: {kept} of {(y_tr == label).sum()}) | {arm} | {_fmt(r['bacc'])} | "
+                         f"{_fmt(r['macro_f1'])} | {_fmt(r['minority_f1'])} | {np.mean(r['aug_s']):.0f} |")
+    verdict = "\n".join(
+        f"- {name}: ganaug {'beats' if d > 0 else 'does not beat'} the best baseline ({base}) in balanced accuracy "
+        f"by {d:+.3f}" for name, d, base in wins)
+    text = (f"## Rare-class classification, {args.seeds} seeds\n\nClassifier: `{json.dumps(clf_cfg)}`; "
+            f"ganaug: `{json.dumps(CLASS_GAN)}`, about {CLASS_GAN_STEPS} adversarial steps plus pre-training.\n\n"
+            + "\n".join(lines) + "\n\n" + verdict + "\n")
+    (out / "classification.md").write_text(text)
+    print(text, flush=True)
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(results), figsize=(4 * len(results), 3.6), squeeze=False)
+    for ax, (name, by_arm) in zip(axes[0], results.items()):
+        means = [np.mean(by_arm[a]["bacc"]) for a in arms]
+        stds = [np.std(by_arm[a]["bacc"]) for a in arms]
+        ax.bar(range(len(arms)), means, yerr=stds, color=["grey", "silver", "tab:orange", "tab:green", "tab:blue"])
+        ax.set_xticks(range(len(arms)), arms, rotation=40, ha="right", fontsize=8)
+        ax.set_ylim(max(0.0, min(means) - 0.15), 1.0)
+        ax.set_title(name)
+        ax.set_ylabel("balanced accuracy")
+    fig.tight_layout()
+    fig.savefig(out / "classification_bacc.png", dpi=110)
+    plt.close(fig)
+    if examples:
+        fig, axes = plt.subplots(2, len(examples), figsize=(4 * len(examples), 5), squeeze=False)
+        for j, (name, (real, syn)) in enumerate(examples.items()):
+            for i, (arr, title) in enumerate(((real, "real minority"), (syn, "ganaug minority"))):
+                ax = axes[i, j]
+                ax.plot(arr[:5, 0].T, alpha=0.7)
+                ax.set_title(f"{name}: {title} (channel 0)", fontsize=9)
+        fig.tight_layout()
+        fig.savefig(out / "classification_examples.png", dpi=110)
+        plt.close(fig)
+    return {name: {arm: {k: list(map(float, v)) for k, v in r.items()} for arm, r in by.items()}
+            for name, by in results.items()}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default=str(REPO / "results" / "timeseries_benchmark"))
+    parser.add_argument("--part", choices=["stocks", "classification", "all"], default="all")
+    parser.add_argument("--runs", type=int, default=3, help="stocks: GAN seeds")
+    parser.add_argument("--seeds", type=int, default=3, help="classification: seeds")
+    parser.add_argument("--disc-repeats", type=int, default=5)
+    parser.add_argument("--pred-repeats", type=int, default=2)
+    parser.add_argument("--datasets", nargs="+", default=list(CLASSIFICATION_SETS))
+    parser.add_argument("--quick", action="store_true", help="tiny settings: checks the pipeline, not the numbers")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    import torch
+
+    from ganaug.utils import limit_threads
+
+    limit_threads()
+    print(f"torch threads: {torch.get_num_threads()}", flush=True)
+    results = {}
+    if args.part in ("stocks", "all"):
+        results["stocks"] = run_stocks(args, out)
+    if args.part in ("classification", "all"):
+        if not DATA.is_dir():
+            print(f"classification data not found at {DATA}", file=sys.stderr)
+            return 1
+        results["classification"] = run_classification(args, out)
+    (out / "results.json").write_text(json.dumps(results, indent=1, default=float))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
