@@ -12,6 +12,7 @@ def digits(mnist):
     return (X[:1500], y[:1500]), (X[3000:3600], y[3000:3600])
 
 
+@pytest.mark.slow
 def test_learns_digits_and_scores_on_held_out_images(digits):
     (X, y), (X_te, y_te) = digits
     clf = CNNClassifier(width=8, max_steps=100, random_state=0).fit(X, y)
@@ -44,6 +45,7 @@ class _Items(Dataset):
         return torch.from_numpy(self.X[i]), int(self.y[i])
 
 
+@pytest.mark.slow
 def test_fit_on_a_dataset_matches_array_classes(digits):
     (X, y), (X_te, y_te) = digits
     clf = CNNClassifier(width=8, max_steps=100, random_state=0).fit(_Items(X, y))
