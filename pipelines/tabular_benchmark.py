@@ -127,11 +127,16 @@ def table_rows(summary: pd.DataFrame, dataset: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def markdown_table(frame: pd.DataFrame) -> str:
+def markdown_table(frame: pd.DataFrame, digits: int = 3) -> str:
+    def cell(v) -> str:
+        if isinstance(v, float):
+            return "" if pd.isna(v) else f"{v:.{digits}f}"
+        return str(v)
+
     cols = list(frame.columns)
     lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     for _, r in frame.iterrows():
-        lines.append("| " + " | ".join(str(r[c]) if pd.notna(r[c]) else "" for c in cols) + " |")
+        lines.append("| " + " | ".join(cell(r[c]) for c in cols) + " |")
     return "\n".join(lines)
 
 
@@ -158,6 +163,18 @@ def goal_checks(summary: pd.DataFrame, dataset: str) -> list[dict]:
             "ganaug PR-AUC - none": g["pr_auc"] - m.loc["none", "pr_auc"],
         })
     return out
+
+
+def pr_auc_across(summaries: dict) -> pd.DataFrame:
+    """Mean PR-AUC per model and arm on each table and over all tables (issue 4's utility goal)."""
+    frames = []
+    for name, summary in summaries.items():
+        part = summary[summary["metric"] == "pr_auc"][["model", "arm", "mean"]].assign(dataset=name)
+        frames.append(part)
+    table = pd.concat(frames).pivot_table(index=["model", "arm"], columns="dataset", values="mean", sort=False)
+    table = table[list(summaries)]
+    table["mean"] = table.mean(axis=1)
+    return table.reset_index()
 
 
 def run_one(name: str, X, y, args, out: Path) -> tuple[pd.DataFrame, list[dict], pd.DataFrame]:
@@ -219,9 +236,9 @@ def main(argv=None) -> int:
         sets = {n: load_tabular(n) for n in names}
     out = Path(args.out)
     t0 = time.perf_counter()
-    tables, checks = [], []
+    tables, checks, summaries = [], [], {}
     for name, (X, y) in sets.items():
-        table, check, _ = run_one(name, X, y, args, out / name if len(sets) > 1 else out)
+        table, check, summaries[name] = run_one(name, X, y, args, out / name if len(sets) > 1 else out)
         tables.append(table)
         checks += check
     table = pd.concat(tables, ignore_index=True)
@@ -238,9 +255,14 @@ def main(argv=None) -> int:
     if checks:
         goals = pd.DataFrame(checks)
         lines += ["", "Goals of issue 11 (ganaug without filter; positive is good):", "",
-                  markdown_table(goals.round(4))]
+                  markdown_table(goals, digits=4)]
         print("\nGoals (ganaug without filter; positive is good):")
         print(goals.round(4).to_string(index=False))
+    if len(summaries) > 1:
+        across = pr_auc_across(summaries)
+        lines += ["", "Minority PR-AUC per table and mean over the tables:", "", markdown_table(across)]
+        print("\nMinority PR-AUC per table and mean over the tables:")
+        print(across.round(3).to_string(index=False))
     total = time.perf_counter() - t0
     lines += ["", f"Total wall time: {total:.0f} s."]
     out.mkdir(parents=True, exist_ok=True)
