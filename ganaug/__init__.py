@@ -38,6 +38,9 @@ _EXPORTS: dict[str, str] = {
     "AugmentedDataModule": "ganaug.data",
     "utility_report": "ganaug.evaluate",
     "UtilityReport": "ganaug.evaluate",
+    "TimeSeriesAugmenter": "ganaug.augment.timeseries",
+    "RecurrentGAN": "ganaug.timeseries",
+    "SeriesClassifier": "ganaug.timeseries",
 }
 
 __all__ = sorted(["__version__", "FORMAT_VERSION", *_EXPORTS])
