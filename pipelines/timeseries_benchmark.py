@@ -284,8 +284,8 @@ def run_classification(args, out: Path) -> dict:
             lines.append(f"| {name} (class {label}: {kept} of {(y_tr == label).sum()}) | {arm} | {_fmt(r['bacc'])} | "
                          f"{_fmt(r['macro_f1'])} | {_fmt(r['minority_f1'])} | {np.mean(r['aug_s']):.0f} |")
     verdict = "\n".join(
-        f"- {name}: ganaug {'beats' if d > 0 else 'does not beat'} the best baseline ({base}) in balanced accuracy "
-        f"by {d:+.3f}" for name, d, base in wins)
+        f"- {name}: ganaug minus the best other arm ({base}) in mean balanced accuracy: {d:+.3f} "
+        f"({'ganaug wins' if d > 0 else 'ganaug does not win'})" for name, d, base in wins)
     text = (f"## Rare-class classification, {args.seeds} seeds\n\nClassifier: `{json.dumps(clf_cfg)}`; "
             f"ganaug: `{json.dumps(CLASS_GAN)}`, about {CLASS_GAN_STEPS} adversarial steps plus pre-training.\n\n"
             + "\n".join(lines) + "\n\n" + verdict + "\n")

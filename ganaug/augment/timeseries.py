@@ -37,9 +37,9 @@ class TimeSeriesAugmenter(BaseAugmenter):
         Noise features per step (default ``max(n_channels, 4)``).
     epochs : int, default=200
         Adversarial epochs (for TimeGAN: joint epochs, after pre-training).
-    pretrain_epochs : int, optional
-        TimeGAN only: epochs of autoencoder pre-training and again of
-        supervisor pre-training (default ``epochs // 2``).
+    pretrain_epochs : int or (int, int), optional
+        TimeGAN only: epochs of autoencoder pre-training and of supervisor
+        pre-training (one int for both; default ``epochs // 2`` each).
     batch_size : int, default=128
     loss : str, default="nonsaturating"
         Any :func:`ganaug.available_losses` name.
@@ -137,10 +137,13 @@ class TimeSeriesAugmenter(BaseAugmenter):
             value = getattr(self, name)
             if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
-        if self.pretrain_epochs is not None and (
-            not isinstance(self.pretrain_epochs, (int, np.integer)) or self.pretrain_epochs < 0
+        pre = self.pretrain_epochs
+        parts = list(pre) if isinstance(pre, (tuple, list)) else [pre]
+        if pre is not None and (
+            len(parts) not in (1, 2)
+            or any(isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 0 for p in parts)
         ):
-            raise ValueError(f"pretrain_epochs must be None or an int >= 0, got {self.pretrain_epochs!r}")
+            raise ValueError(f"pretrain_epochs must be None, an int >= 0 or a pair of them, got {pre!r}")
         if self.mode not in ("rcgan", "timegan"):
             raise ValueError(f"mode must be 'rcgan' or 'timegan', got {self.mode!r}")
 
@@ -175,13 +178,19 @@ class TimeSeriesAugmenter(BaseAugmenter):
         return self
 
     # --------------------------------------------------------------- training
-    def _pretrain(self) -> int:
+    def _pretrain(self) -> tuple[int, int]:
+        """(embedding epochs, supervised epochs)."""
         if self.mode != "timegan":
-            return 0
-        return self.epochs // 2 if self.pretrain_epochs is None else int(self.pretrain_epochs)
+            return 0, 0
+        pre = self.pretrain_epochs
+        if pre is None:
+            return self.epochs // 2, self.epochs // 2
+        if isinstance(pre, (tuple, list)):
+            return int(pre[0]), int(pre[1])
+        return int(pre), int(pre)
 
     def _build_module(self, n_classes: int) -> RecurrentGAN:
-        pre = self._pretrain()
+        embedding, supervised = self._pretrain()
         extra = dict(self.gan_params or {})
         if not isinstance(self.gan_params or {}, dict):
             raise TypeError(f"gan_params must be a dict of RecurrentGAN arguments, got {type(self.gan_params).__name__}")
@@ -193,7 +202,7 @@ class TimeSeriesAugmenter(BaseAugmenter):
         return RecurrentGAN(
             self.encoder_.n_channels_, self.encoder_.length_, n_classes, mode=self.mode, cell=self.cell,
             hidden_dim=self.hidden_dim, num_layers=self.num_layers, noise_dim=self.noise_dim,
-            variable_length=self.encoder_.variable_length_, embedding_epochs=pre, supervised_epochs=pre,
+            variable_length=self.encoder_.variable_length_, embedding_epochs=embedding, supervised_epochs=supervised,
             loss=self.loss, lr_g=self.lr_g, lr_d=self.lr_d, n_critic=self.n_critic, ema_decay=self.ema_decay,
             **extra,
         )
@@ -208,7 +217,7 @@ class TimeSeriesAugmenter(BaseAugmenter):
         cond = RecurrentGAN.make_condition(torch.from_numpy(codes), torch.from_numpy(lengths))
         loader = tensor_loader(torch.from_numpy(values), cond, batch_size=min(self.batch_size, len(values)),
                                seed=seed)
-        self._train(self.module_, loader, max_epochs=self.epochs + 2 * self._pretrain())
+        self._train(self.module_, loader, max_epochs=self.epochs + sum(self._pretrain()))
         self.module_.eval()
 
     # -------------------------------------------------------------- sampling

@@ -329,11 +329,19 @@ class RecurrentGAN(GANModule):
         return _masked_mean((pred[:, :-1] - h[:, 1:]) ** 2, mask[:, 1:])
 
     def _moment_loss(self, x: Tensor, x_hat: Tensor, mask: Tensor, labels: Tensor | None = None) -> Tensor:
-        """|std - std_hat| + |mean - mean_hat| per (class, step, channel) over the batch, observed entries only.
+        """Moment matching of values and of their one-step increments, class by class.
 
-        Fakes carry the labels (and lengths) of the real batch, so the moments
-        are compared class by class.
+        For every (class, step, channel): ``|std - std_hat| + |mean - mean_hat|``
+        over the batch, once for the values (TimeGAN's moment loss) and once
+        for the increments ``x[t+1] - x[t]`` (how rough the series are), on
+        observed entries only. Fakes carry the labels and lengths of the real
+        batch, so the two sides are comparable.
         """
+        dx, dx_hat = x[:, 1:] - x[:, :-1], x_hat[:, 1:] - x_hat[:, :-1]
+        return (self._batch_moments_gap(x, x_hat, mask, labels)
+                + self._batch_moments_gap(dx, dx_hat, mask[:, 1:], labels))
+
+    def _batch_moments_gap(self, x: Tensor, x_hat: Tensor, mask: Tensor, labels: Tensor | None) -> Tensor:
         if labels is None or self.n_classes < 2:
             w = mask.to(x.dtype)[:, None, :, None]  # (N, 1, L, 1)
         else:
