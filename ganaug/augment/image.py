@@ -46,6 +46,9 @@ class ImageAugmenter(BaseAugmenter):
     loss : str, optional
         Adversarial loss; default ``"hinge"`` (projection) or
         ``"nonsaturating"`` (ACGAN). ``"wgan-gp"`` etc. also work.
+    aux_weight : float, optional
+        Auxiliary classification loss (see :class:`~ganaug.image.ConditionalImageGAN`);
+        default 1 for ACGAN, 0 for projection.
     lr_g, lr_d : float, default=2e-4
     betas : tuple of float, default=(0.5, 0.999)
     n_critic : int, default=1
@@ -106,6 +109,7 @@ class ImageAugmenter(BaseAugmenter):
         d_width: int | None = None,
         conditioning: str = "projection",
         loss: str | None = None,
+        aux_weight: float | None = None,
         lr_g: float = 2e-4,
         lr_d: float = 2e-4,
         betas=(0.5, 0.999),
@@ -130,6 +134,7 @@ class ImageAugmenter(BaseAugmenter):
         self.d_width = d_width
         self.conditioning = conditioning
         self.loss = loss
+        self.aux_weight = aux_weight
         self.lr_g = lr_g
         self.lr_d = lr_d
         self.betas = betas
@@ -173,6 +178,7 @@ class ImageAugmenter(BaseAugmenter):
             d_width=self.d_width,
             conditioning=self.conditioning,
             loss=self.loss,
+            aux_weight=self.aux_weight,
             info_categorical=self.info_categorical,
             info_continuous=self.info_continuous,
             progressive=self.progressive,

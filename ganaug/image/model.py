@@ -61,8 +61,15 @@ class ConditionalImageGAN(GANModule):
         many values, and this many uniform(-1, 1) continuous codes; the
         discriminator gets a Q head and both networks minimise the mutual
         information loss (weight ``info_weight``).
-    aux_weight, info_weight : float, default=1.0
-        Weights of the ACGAN classification and InfoGAN terms.
+    aux_weight : float, optional
+        Weight of the auxiliary classification loss. ACGAN: default 1.0
+        (the discriminator classifies real and generated images, the
+        generator makes images it classifies right). Projection: default 0
+        (none); a positive weight adds an auxiliary classifier trained on
+        *real* images only, whose verdict on generated images the generator
+        minimises: it anchors classes with very few images.
+    info_weight : float, default=1.0
+        Weight of the InfoGAN mutual-information term.
     progressive : bool or float, default=False
         Progressive growing: training starts at the lowest resolution and
         fades in each doubling. ``True`` spends the first half of training
@@ -108,7 +115,7 @@ class ConditionalImageGAN(GANModule):
         spectral_norm: bool | None = None,
         info_categorical: int = 0,
         info_continuous: int = 0,
-        aux_weight: float = 1.0,
+        aux_weight: float | None = None,
         info_weight: float = 1.0,
         progressive: bool | float = False,
         diffaugment: str | None = "color,translation,cutout",
@@ -136,6 +143,10 @@ class ConditionalImageGAN(GANModule):
             raise ValueError("info_categorical must be 0 or >= 2 (a categorical code with one value carries nothing)")
         if loss is None:
             loss = "hinge" if conditioning == "projection" else "nonsaturating"
+        if aux_weight is None:
+            aux_weight = 1.0 if conditioning == "acgan" else 0.0
+        if float(aux_weight) < 0:
+            raise ValueError(f"aux_weight must be >= 0, got {aux_weight}")
         if spectral_norm is None:
             spectral_norm = not (isinstance(loss, str) and loss in _WASSERSTEIN)
         if progressive is True:
@@ -169,7 +180,7 @@ class ConditionalImageGAN(GANModule):
         self.discriminator = ImageDiscriminator(
             self.n_classes, self.channels, self.image_size, width=int(d_width or 2 * width), conditioning=conditioning,
             spectral_norm=bool(spectral_norm), n_categorical=self.n_categorical, n_continuous=self.n_continuous,
-            minibatch_std=minibatch_std, progressive=grow > 0,
+            minibatch_std=minibatch_std, progressive=grow > 0, aux_classifier=float(aux_weight) > 0,
         )
         self.n_up = self.generator.n_up
         # growth state: the full resolution unless progressive training is under way
@@ -292,6 +303,8 @@ class ConditionalImageGAN(GANModule):
         total = None
         if "class_logits" in real_extras:
             total = self.aux_weight * AuxiliaryClassifierHead.loss(real_extras["class_logits"], cond)
+        if self.conditioning != "acgan":  # the projection's auxiliary classifier learns from real images only
+            fake_extras = {k: v for k, v in fake_extras.items() if k != "class_logits"}
         fake_term = self._extra(fake_extras, cond, z)
         if fake_term is not None:
             total = fake_term if total is None else total + fake_term

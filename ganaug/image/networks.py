@@ -200,7 +200,9 @@ class ImageDiscriminator(nn.Module):
     (:class:`~ganaug.core.layers.ProjectionHead`); ``"acgan"`` scores
     ``psi(h)`` and predicts the class with an
     :class:`~ganaug.core.layers.AuxiliaryClassifierHead`. An
-    :class:`~ganaug.core.layers.InfoGANHead` is added when InfoGAN codes are used.
+    :class:`~ganaug.core.layers.InfoGANHead` is added when InfoGAN codes are
+    used, and an auxiliary classifier next to the projection head with
+    ``aux_classifier=True``.
 
     ``forward`` returns ``(logits, extras)``; ``extras`` holds ``"class_logits"``
     (ACGAN) and ``"q"`` (InfoGAN) when present.
@@ -227,6 +229,7 @@ class ImageDiscriminator(nn.Module):
         n_continuous: int = 0,
         minibatch_std: bool = False,
         progressive: bool = False,
+        aux_classifier: bool = False,
     ) -> None:
         super().__init__()
         if conditioning not in CONDITIONINGS:
@@ -249,10 +252,10 @@ class ImageDiscriminator(nn.Module):
         self.feature_dim = c0
         if conditioning == "projection":
             self.head = ProjectionHead(c0, n_classes, use_spectral_norm=sn)
-            self.aux = None
         else:
             self.head = ProjectionHead(c0, None, use_spectral_norm=sn)
-            self.aux = AuxiliaryClassifierHead(c0, n_classes)
+        has_aux = conditioning == "acgan" or aux_classifier
+        self.aux = AuxiliaryClassifierHead(c0, n_classes) if has_aux else None
         self.q = InfoGANHead(c0, n_categorical, n_continuous) if (n_categorical or n_continuous) else None
 
     def features(self, x: Tensor, stage: int | None = None, alpha: float = 1.0) -> Tensor:
@@ -277,10 +280,8 @@ class ImageDiscriminator(nn.Module):
                 alpha: float = 1.0) -> tuple[Tensor, dict]:
         h = self.features(x, stage, alpha)
         extras: dict[str, Tensor] = {}
-        if self.conditioning == "projection":
-            logits = self.head(h, labels)
-        else:
-            logits = self.head(h)
+        logits = self.head(h, labels) if self.conditioning == "projection" else self.head(h)
+        if self.aux is not None:
             extras["class_logits"] = self.aux(h)
         if self.q is not None:
             extras["q"] = self.q(h)

@@ -34,6 +34,7 @@ def test_bad_sizes(size):
 @pytest.mark.parametrize("options", [
     dict(),
     dict(conditioning="acgan"),
+    dict(aux_weight=0.5),
     dict(loss="wgan-gp"),
     dict(info_categorical=3, info_continuous=2),
     dict(minibatch_std=True, diffaugment=None, ema_decay=None),
@@ -49,6 +50,10 @@ def test_every_variant_trains_a_step_on_grey_28(options, mnist_small):
     assert out.shape == (5, 1, 28, 28)
     if options.get("conditioning") == "acgan":
         assert gan.adversarial_loss.name == "nonsaturating" and gan.discriminator.aux is not None
+    if "aux_weight" in options:
+        assert gan.discriminator.aux is not None and gan.adversarial_loss.name == "hinge"
+    if not options:
+        assert gan.discriminator.aux is None
     if options.get("loss") == "wgan-gp":
         assert "gradient_penalty" in gan.history[0]
         # no spectral norm with a gradient penalty by default
@@ -117,3 +122,23 @@ def test_bad_options():
         gan.decode(torch.zeros(2, 3), torch.tensor([0, 1]))
     with pytest.raises(ValueError, match=r"\(N, 1, 8, 8\)"):
         gan.split_batch((torch.zeros(2, 1, 12, 12), torch.tensor([0, 1])))
+
+
+def test_auxiliary_classifier_terms():
+    """ACGAN classifies real and fake images in D; projection + aux classifies real ones only."""
+    torch.manual_seed(0)
+    real, fake, cond = torch.randn(4, 1, 8, 8), torch.randn(4, 1, 8, 8), torch.tensor([0, 1, 0, 1])
+    logits_real = {"class_logits": torch.tensor([[5.0, -5.0]] * 4)}  # right for 0, wrong for 1
+    logits_fake = {"class_logits": torch.tensor([[-5.0, 5.0]] * 4)}
+    z = torch.zeros(4, 4)
+    for conditioning, expect_fake_term in (("acgan", True), ("projection", False)):
+        gan = ConditionalImageGAN(n_classes=2, image_size=8, width=8, latent_dim=4, conditioning=conditioning,
+                                  aux_weight=1.0)
+        d_loss = gan.discriminator_extra_loss(real, fake, cond, logits_real, logits_fake, z)
+        real_only = torch.nn.functional.cross_entropy(logits_real["class_logits"], cond)
+        fake_only = torch.nn.functional.cross_entropy(logits_fake["class_logits"], cond)
+        expected = real_only + (fake_only if expect_fake_term else 0.0)
+        assert torch.allclose(d_loss, torch.as_tensor(expected))
+        assert torch.allclose(gan.generator_extra_loss(real, fake, cond, logits_fake, z), fake_only)
+    with pytest.raises(ValueError, match="aux_weight"):
+        ConditionalImageGAN(aux_weight=-1)
