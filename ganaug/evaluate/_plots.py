@@ -10,14 +10,19 @@ from matplotlib.figure import Figure
 
 from ganaug.evaluate._metrics import METRIC_LABELS
 
-__all__ = ["figure_png", "history_figure", "marginals_figure", "metric_bars", "pr_curves"]
+__all__ = ["arm_colors", "figure_png", "history_figure", "marginals_figure", "metric_bars", "pr_curves"]
 
 
 def _colors(n: int):
+    """Distinct colours without grey (grey is kept for the real data)."""
     from matplotlib import colormaps
 
-    cmap = colormaps["tab10" if n <= 10 else "tab20"]
-    return [cmap(i % cmap.N) for i in range(n)]
+    tab10 = colormaps["tab10"]
+    base = [tab10(i) for i in (0, 1, 2, 3, 4, 5, 6, 8, 9)]
+    if n > len(base):
+        tab20 = colormaps["tab20"]
+        base += [tab20(i) for i in range(1, 20, 2) if i not in (15,)]
+    return [base[i % len(base)] for i in range(n)]
 
 
 def figure_png(fig: Figure, dpi: int = 110) -> bytes:
@@ -27,16 +32,22 @@ def figure_png(fig: Figure, dpi: int = 110) -> bytes:
     return buf.getvalue()
 
 
-def metric_bars(ax, stats: pd.DataFrame, arms: list[str], metrics: list[str], families: dict, title: str) -> None:
+def arm_colors(arms: list[str]) -> dict:
+    """One colour per arm, the same in every panel of a report."""
+    return dict(zip(arms, _colors(len(arms))))
+
+
+def metric_bars(ax, stats: dict, arms: list[str], metrics: list[str], families: dict, title: str,
+                colors: dict | None = None) -> None:
     """Grouped bars: one group per metric, one bar per arm, error bars = std over folds."""
-    colors = _colors(len(arms))
+    colors = colors or arm_colors(arms)
     width = 0.8 / max(1, len(arms))
     x = np.arange(len(metrics))
     for i, arm in enumerate(arms):
         means = [stats.get((arm, m), (np.nan, np.nan))[0] for m in metrics]
         stds = [stats.get((arm, m), (np.nan, np.nan))[1] for m in metrics]
         hatch = None if families.get(arm) == "baseline" else "//"
-        ax.bar(x - 0.4 + width * (i + 0.5), means, width, yerr=stds, capsize=2, label=arm, color=colors[i],
+        ax.bar(x - 0.4 + width * (i + 0.5), means, width, yerr=stds, capsize=2, label=arm, color=colors[arm],
                hatch=hatch, edgecolor="white", linewidth=0.4, error_kw={"elinewidth": 0.8})
     ax.set_xticks(x)
     ax.set_xticklabels([METRIC_LABELS.get(m, m) for m in metrics], rotation=20, ha="right", fontsize=8)
@@ -48,12 +59,13 @@ def metric_bars(ax, stats: pd.DataFrame, arms: list[str], metrics: list[str], fa
     ax.legend(fontsize=7, ncol=min(len(arms), 5), loc="upper center", framealpha=0.9)
 
 
-def pr_curves(ax, curves: dict, prevalence: float, title: str) -> None:
+def pr_curves(ax, curves: dict, prevalence: float, title: str, colors: dict | None = None) -> None:
     """Precision-recall curves, one per arm (``curves[arm] = (y_true_bool, score)`` pooled over folds)."""
     from sklearn.metrics import average_precision_score, precision_recall_curve
 
-    colors = _colors(len(curves))
-    for (arm, (truth, score)), color in zip(curves.items(), colors):
+    colors = colors or arm_colors(list(curves))
+    for arm, (truth, score) in curves.items():
+        color = colors[arm]
         precision, recall, _ = precision_recall_curve(truth, score)
         ap = average_precision_score(truth, score)
         ax.plot(recall, precision, color=color, linewidth=1.2, label=f"{arm} (AP {ap:.3f})", drawstyle="steps-post")
@@ -76,13 +88,14 @@ def _level_labels(values: pd.Series) -> pd.Series:
     return text.where(v.notna().to_numpy(), "NaN")
 
 
-def marginals_figure(real: pd.DataFrame, synthetic: dict, columns: list, title: str) -> Figure:
-    """Real vs synthetic distributions of a few columns (histograms or level frequencies)."""
+def marginals_figure(real: pd.DataFrame, synthetic: dict, columns: list, title: str, colors: dict | None = None) -> Figure:
+    """Real vs synthetic distributions of a few columns (histograms or level frequencies); real in grey."""
     n = len(columns)
     ncols = min(n, 3)
     nrows = int(np.ceil(n / ncols))
     fig = Figure(figsize=(4.2 * ncols, 3.0 * nrows), layout="constrained")
-    colors = _colors(len(synthetic) + 1)
+    arm_color = colors or arm_colors(list(synthetic))
+    colors = ["0.55"] + [arm_color[name] for name in synthetic]
     for k, col in enumerate(columns):
         ax = fig.add_subplot(nrows, ncols, k + 1)
         values = real[col]

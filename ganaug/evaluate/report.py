@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 from ganaug.evaluate._bootstrap import BootstrapPlan, paired_bootstrap
 from ganaug.evaluate._metrics import METRIC_LABELS
-from ganaug.evaluate._plots import figure_png, history_figure, marginals_figure, metric_bars, pr_curves
+from ganaug.evaluate._plots import arm_colors, figure_png, history_figure, marginals_figure, metric_bars, pr_curves
 from ganaug.evaluate.utility import _derive
 
 __all__ = ["UtilityReport"]
@@ -331,6 +331,7 @@ class UtilityReport:
         fig = Figure(figsize=(5.5 * sum(widths), 4.0 * len(self.models)), layout="constrained")
         grid = fig.add_gridspec(len(self.models), ncols, width_ratios=widths)
         fams = self._families
+        colors = arm_colors(list(self.arms["name"]))
         prevalence = float(self.class_counts[self._pos] / self.class_counts.sum())
         for i, model in enumerate(self.models):
             arms = self._arms_of(model)
@@ -338,7 +339,8 @@ class UtilityReport:
             col = 0
             if kind in ("all", "metrics"):
                 stats = {(r.arm, r.metric): (r.mean, 0.0 if not np.isfinite(r.std) else r.std) for r in part.itertuples()}
-                metric_bars(fig.add_subplot(grid[i, col]), stats, arms, self.metrics, fams, f"{model}: test metrics")
+                metric_bars(fig.add_subplot(grid[i, col]), stats, arms, self.metrics, fams, f"{model}: test metrics",
+                            colors)
                 col += 1
             if kind in ("all", "pr"):
                 curves = {}
@@ -350,7 +352,8 @@ class UtilityReport:
                     truth = np.concatenate([p.y == self._pos for p in preds])
                     score = np.concatenate([p.score if p.score.ndim == 1 else p.score[:, self._pos] for p in preds])
                     curves[arm] = (truth, score)
-                pr_curves(fig.add_subplot(grid[i, col]), curves, prevalence, f"{model}: precision-recall (pooled folds)")
+                pr_curves(fig.add_subplot(grid[i, col]), curves, prevalence, f"{model}: precision-recall (pooled folds)",
+                          colors)
         return fig
 
     def plot_marginals(self, columns=None, max_columns: int = 6) -> Figure | None:
@@ -378,7 +381,8 @@ class UtilityReport:
         missing = [c for c in columns if c not in X.columns]
         if missing:
             raise ValueError(f"unknown column(s) {missing}")
-        return marginals_figure(real, syn, list(columns), f"real vs synthetic rows of class {self._pos_text} (first fold)")
+        return marginals_figure(real, syn, list(columns), f"real vs synthetic rows of class {self._pos_text} (first fold)",
+                                arm_colors(list(self.arms["name"])))
 
     def plot_history(self) -> Figure | None:
         """Loss curves of every sampler that kept a ``history_`` (first fold); ``None`` when none did."""
