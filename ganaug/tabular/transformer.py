@@ -489,7 +489,7 @@ class TabularTransformer:
             scale = float(np.max(np.abs(x))) or 1.0
             center = 0.0
         col.center, col.scale = center, scale
-        means, stds, weights = fit_modes((x - center) / scale, self.max_modes, rng)
+        means, stds, weights = fit_modes((x - center) / scale, self.max_modes, rng, whole=col.whole)
         col.means, col.stds, col.weights = means.tolist(), stds.tolist(), weights.tolist()
 
     def _build_spans(self) -> None:

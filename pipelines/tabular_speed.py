@@ -1,0 +1,288 @@
+"""Speed and memory of ganaug's tabular GAN against ``ctgan.CTGAN``, in the same run.
+
+Measured (ratios = CTGAN / ganaug, so > 1 means ganaug is faster or lighter):
+
+1. **Training time per epoch** at the same data, batch size and network
+   width (embedding 128, generator and discriminator (256, 256), pac 10,
+   batch 500): both fitted for ``E1`` and ``E2`` epochs; per epoch =
+   ``(t(E2) - t(E1)) / (E2 - E1)``, which removes the fixed costs (data
+   encoding, set-up) from both. Median of ``--repeats``.
+2. **Sampling 100 000 rows** from the fitted models (median of ``--repeats``).
+3. **Peak memory** of a fresh process that imports, fits and samples 100 000
+   rows (``ru_maxrss``), and its increase over the same process right after
+   the imports.
+4. **Scale**: ganaug fit time (``--scale-epochs`` epochs, default widths) on
+   the credit table replicated (with small noise) to 10k / 100k / 1M rows, and
+   ``sample(1_000_000)`` with its peak memory (generated in chunks).
+
+The tables use the bundled credit data (CTGAN needs its missing values
+imputed, so both get the same imputed table). Writes ``speed.md``,
+``speed.json`` and ``speed.png`` to ``--out``. Report timings from a quiet
+machine: ``flock /tmp/ganaug-bench.lock python pipelines/tabular_speed.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+WIDTH = dict(embedding_dim=128, generator_dim=(256, 256), discriminator_dim=(256, 256), pac=10, batch_size=500)
+
+
+def _table(name: str = "credit", rows: int | None = None, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """The bundled table with numeric NaN imputed by the median (CTGAN refuses NaN), optionally replicated."""
+    from ganaug.datasets import load_tabular
+
+    X, y = load_tabular(name)
+    X = X.copy()
+    for col in X.select_dtypes("number"):
+        X[col] = X[col].fillna(X[col].median())
+    for col in X.select_dtypes("category"):
+        if X[col].isna().any():
+            X[col] = X[col].cat.add_categories("missing").fillna("missing")
+    if rows is not None and rows != len(X):
+        rng = np.random.default_rng(seed)
+        idx = rng.integers(0, len(X), rows)
+        X, y = X.iloc[idx].reset_index(drop=True), y.iloc[idx].reset_index(drop=True)
+        for col in X.select_dtypes("float"):
+            X[col] = X[col] + rng.normal(0, 0.01 * X[col].std(), rows)
+    return X, y
+
+
+def _ctgan_frame(X: pd.DataFrame, y: pd.Series) -> tuple[pd.DataFrame, list]:
+    df = X.copy()
+    for col in df.select_dtypes("category"):
+        df[col] = df[col].astype(str)
+    df["__target__"] = y.astype(str).to_numpy()
+    return df, [c for c in df.columns if df[c].dtype == object]
+
+
+def _fit_ganaug(X, y, epochs: int, width: bool = True, seed: int = 0):
+    from ganaug.augment.tabular import TabularAugmenter
+
+    params = dict(WIDTH) if width else {}
+    aug = TabularAugmenter(epochs=epochs, random_state=seed, trainer={"enable_progress_bar": False}, **params)
+    t0 = time.perf_counter()
+    aug.fit(X, y)
+    return aug, time.perf_counter() - t0
+
+
+def _fit_ctgan(X, y, epochs: int, seed: int = 0):
+    import torch
+    from ctgan import CTGAN
+
+    df, discrete = _ctgan_frame(X, y)
+    w = dict(WIDTH)
+    model = CTGAN(embedding_dim=w["embedding_dim"], generator_dim=w["generator_dim"],
+                  discriminator_dim=w["discriminator_dim"], pac=w["pac"], batch_size=w["batch_size"], epochs=epochs,
+                  verbose=False)
+    model.set_random_state(seed)
+    torch.manual_seed(seed)
+    t0 = time.perf_counter()
+    model.fit(df, discrete)
+    return model, time.perf_counter() - t0
+
+
+def _sample(model, n: int) -> float:
+    t0 = time.perf_counter()
+    model.sample(n)
+    return time.perf_counter() - t0
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _worker(args) -> int:
+    """Runs in a fresh process: import, fit, sample; prints JSON with memory figures."""
+    warnings.filterwarnings("ignore")
+    import torch  # noqa: F401  (both methods import torch)
+
+    if args.worker == "ctgan":
+        import ctgan  # noqa: F401
+    else:
+        import ganaug.augment.tabular  # noqa: F401
+    X, y = _table(rows=args.rows)
+    base = _rss_mb()
+    t0 = time.perf_counter()
+    if args.worker == "ctgan":
+        model, _ = _fit_ctgan(X, y, args.epochs)
+    elif args.worker == "ganaug":
+        model, _ = _fit_ganaug(X, y, args.epochs, width=True)
+    else:  # ganaug-scale: default widths, fit then a big chunked sample
+        model, _ = _fit_ganaug(X, y, args.epochs, width=False)
+    fit_time = time.perf_counter() - t0
+    after_fit = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t1 = time.perf_counter()
+    out = model.sample(args.sample)
+    sample_time = time.perf_counter() - t1
+    frame = out[0] if isinstance(out, tuple) else out
+    result = {
+        "base_rss_mb": base, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_after_fit_mb": after_fit, "fit_time": fit_time, "sample_time": sample_time,
+        "output_mb": float(frame.memory_usage(deep=True).sum() / 2**20) if hasattr(frame, "memory_usage") else None,
+    }
+    print("RESULT " + json.dumps(result))
+    return 0
+
+
+def _run_worker(kind: str, rows: int | None, epochs: int, sample: int) -> dict:
+    cmd = [sys.executable, __file__, "--worker", kind, "--epochs", str(epochs), "--sample", str(sample)]
+    if rows:
+        cmd += ["--rows", str(rows)]
+    env = dict(os.environ, GANAUG_PROGRESS="0")
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    for line in out.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    raise RuntimeError(f"worker {kind} failed:\n{out.stderr[-3000:]}")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default="results/tabular_speed")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--e1", type=int, default=2)
+    ap.add_argument("--e2", type=int, default=12)
+    ap.add_argument("--scale-rows", default="10000,100000,1000000")
+    ap.add_argument("--scale-epochs", type=int, default=1)
+    ap.add_argument("--skip-scale", action="store_true")
+    ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--rows", type=int, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--epochs", type=int, default=2, help=argparse.SUPPRESS)
+    ap.add_argument("--sample", type=int, default=100_000, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker:
+        return _worker(args)
+    warnings.filterwarnings("ignore")
+    import torch
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    X, y = _table()
+    info = {"rows": len(X), "columns": X.shape[1], "torch_threads": torch.get_num_threads(), **WIDTH}
+    print(f"credit table {X.shape}, torch threads {torch.get_num_threads()}, widths {WIDTH}", flush=True)
+
+    # 1. per-epoch time, 2. sampling time
+    per_epoch = {"ganaug": [], "ctgan": []}
+    sampling = {"ganaug": [], "ctgan": []}
+    for fit in (_fit_ganaug, _fit_ctgan):  # warm-up: first-call costs (lazy imports, allocator) hit neither timing
+        fit(X, y, 1)[0].sample(100)
+    for r in range(args.repeats):  # interleaved, so that machine load hits both alike
+        for name, fit in (("ganaug", _fit_ganaug), ("ctgan", _fit_ctgan)):
+            _, t1 = fit(X, y, args.e1, seed=r)
+            model, t2 = fit(X, y, args.e2, seed=r)
+            per_epoch[name].append((t2 - t1) / (args.e2 - args.e1))
+            model.sample(1000)  # warm-up
+            sampling[name].append(_sample(model, 100_000))
+            print(f"repeat {r} {name:6s}: {per_epoch[name][-1]:.3f} s/epoch, sample 100k {sampling[name][-1]:.2f} s",
+                  flush=True)
+    med = {k: {"epoch_s": float(np.median(per_epoch[k])), "sample_100k_s": float(np.median(sampling[k]))}
+           for k in per_epoch}
+
+    # 3. peak memory in fresh processes
+    mem = {k: _run_worker(k, None, args.e1, 100_000) for k in ("ganaug", "ctgan")}
+    for k in mem:
+        mem[k]["increase_mb"] = mem[k]["peak_rss_mb"] - mem[k]["base_rss_mb"]
+        print(f"memory {k:6s}: peak {mem[k]['peak_rss_mb']:.0f} MB, after imports {mem[k]['base_rss_mb']:.0f} MB, "
+              f"increase {mem[k]['increase_mb']:.0f} MB", flush=True)
+    ratios = {
+        "epoch_speedup": med["ctgan"]["epoch_s"] / med["ganaug"]["epoch_s"],
+        "sample_speedup": med["ctgan"]["sample_100k_s"] / med["ganaug"]["sample_100k_s"],
+        "peak_memory_ratio": mem["ctgan"]["peak_rss_mb"] / mem["ganaug"]["peak_rss_mb"],
+        "memory_increase_ratio": mem["ctgan"]["increase_mb"] / max(mem["ganaug"]["increase_mb"], 1e-9),
+    }
+
+    # 4. scale
+    scale = []
+    if not args.skip_scale:
+        for rows in [int(r) for r in args.scale_rows.split(",") if r]:
+            res = _run_worker("ganaug-scale", rows, args.scale_epochs, 1_000_000 if rows == 1_000_000 else 1000)
+            scale.append({"rows": rows, **res})
+            print(f"scale {rows:>8d} rows: fit {res['fit_time']:.1f} s ({args.scale_epochs} epoch(s)), peak "
+                  f"{res['peak_rss_mb']:.0f} MB" + (f", sample(1_000_000) {res['sample_time']:.1f} s, output "
+                                                     f"{res['output_mb']:.0f} MB" if rows == 1_000_000 else ""),
+                  flush=True)
+
+    goals = {
+        "per-epoch training >= 3x faster": ratios["epoch_speedup"] >= 3,
+        "sampling 100k >= 10x faster": ratios["sample_speedup"] >= 10,
+        "peak memory <= ctgan's": ratios["peak_memory_ratio"] >= 1,
+    }
+    lines = [
+        "# ganaug vs ctgan.CTGAN: speed and memory", "",
+        f"Credit table ({len(X)} rows, {X.shape[1]} columns + target; NaN imputed for both), batch "
+        f"{WIDTH['batch_size']}, embedding {WIDTH['embedding_dim']}, generator/discriminator "
+        f"{WIDTH['generator_dim']}, pac {WIDTH['pac']}, {info['torch_threads']} torch thread(s); "
+        f"median of {args.repeats} interleaved repeats.", "",
+        "| | ganaug | CTGAN | ratio (CTGAN / ganaug) |", "|---|---|---|---|",
+        f"| training time per epoch (s) | {med['ganaug']['epoch_s']:.3f} | {med['ctgan']['epoch_s']:.3f} | "
+        f"{ratios['epoch_speedup']:.2f}x |",
+        f"| sampling 100 000 rows (s) | {med['ganaug']['sample_100k_s']:.2f} | {med['ctgan']['sample_100k_s']:.2f} | "
+        f"{ratios['sample_speedup']:.2f}x |",
+        f"| peak memory, fit + sample 100k (MB) | {mem['ganaug']['peak_rss_mb']:.0f} | {mem['ctgan']['peak_rss_mb']:.0f} | "
+        f"{ratios['peak_memory_ratio']:.2f}x |",
+        f"| memory increase over imports (MB) | {mem['ganaug']['increase_mb']:.0f} | {mem['ctgan']['increase_mb']:.0f} | "
+        f"{ratios['memory_increase_ratio']:.2f}x |", "",
+        "Goals: " + ", ".join(f"{k}: {'met' if v else 'NOT met'}" for k, v in goals.items()), "",
+    ]
+    if scale:
+        lines += [f"## Scale (ganaug, default widths, {args.scale_epochs} epoch(s), credit replicated with noise)", "",
+                  "| rows | fit time (s) | s per 1k rows | peak memory (MB) |", "|---|---|---|---|"]
+        for s in scale:
+            lines.append(f"| {s['rows']:,} | {s['fit_time']:.1f} | {1000 * s['fit_time'] / s['rows']:.3f} | "
+                         f"{s['peak_rss_mb']:.0f} |")
+        big = [s for s in scale if s["rows"] == 1_000_000]
+        if big:
+            lines += ["", f"`sample(1_000_000)`: {big[0]['sample_time']:.1f} s; the returned DataFrame holds "
+                          f"{big[0]['output_mb']:.0f} MB; generated in chunks of 50 000 rows."]
+    text = "\n".join(lines) + "\n"
+    (out / "speed.md").write_text(text)
+    (out / "speed.json").write_text(json.dumps({"info": info, "median": med, "memory": mem, "ratios": ratios,
+                                                "scale": scale, "raw": {"per_epoch": per_epoch,
+                                                                        "sampling": sampling}}, indent=2))
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, 2 if scale else 1, figsize=(10 if scale else 5, 3.5), squeeze=False)
+        ax = axes[0, 0]
+        names = ["per epoch", "sample 100k", "peak memory"]
+        vals = [ratios["epoch_speedup"], ratios["sample_speedup"], ratios["peak_memory_ratio"]]
+        ax.bar(names, vals, color=["tab:blue", "tab:orange", "tab:green"])
+        for x, goal in zip(range(3), (3, 10, 1)):
+            ax.hlines(goal, x - 0.4, x + 0.4, colors="k", linestyles="--")
+        ax.set_ylabel("CTGAN / ganaug (higher is better)")
+        ax.set_title("ratios (dashed: goals)")
+        if scale:
+            ax = axes[0, 1]
+            ax.loglog([s["rows"] for s in scale], [s["fit_time"] for s in scale], "o-")
+            ax.set_xlabel("rows")
+            ax.set_ylabel("fit time (s)")
+            ax.set_title("ganaug fit time vs rows")
+        fig.tight_layout()
+        fig.savefig(out / "speed.png", dpi=120)
+    except Exception as exc:  # plotting must not lose the numbers
+        print(f"plot failed: {exc}")
+    print("\n" + text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
