@@ -250,6 +250,12 @@ class Pix2Pix(_TranslationGAN):
         self._term("l1", l1)
         return self.lambda_l1 * l1
 
+    def generator_loss(self, real: Tensor, cond: Tensor | None) -> Tensor:
+        """The core's generator loss (adversarial + ``lambda_l1`` * L1); records the adversarial part as ``g_adv``."""
+        g_loss = super().generator_loss(real, cond)
+        self._terms["g_adv"] = float(g_loss.detach()) - self.lambda_l1 * self._terms["l1"]
+        return g_loss
+
     def _translation_network(self, direction: str, use_ema: bool) -> nn.Module:
         if direction != "ab":
             raise ValueError(f"pix2pix translates one way only (direction='ab'), got direction={direction!r}")

@@ -50,7 +50,9 @@ def test_pix2pix_learns_negation_beyond_the_identity_baseline(mnist):
     identity_l1 = _l1(test, 255 - test)  # "translation" that returns the input
     model_l1 = _l1(out, 255 - test)
     assert model_l1 < 0.5 * identity_l1, (model_l1, identity_l1)
-    assert [k for k in ("l1", "d_loss", "g_loss") if k not in aug.history_[-1]] == []
+    last = aug.history_[-1]
+    assert [k for k in ("l1", "g_adv", "d_loss", "g_loss") if k not in last] == []
+    assert last["g_loss"] == pytest.approx(last["g_adv"] + 100.0 * last["l1"], rel=1e-5)
     assert aug.history_[-1]["l1"] < aug.history_[0]["l1"]
 
 
