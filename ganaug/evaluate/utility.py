@@ -490,6 +490,14 @@ def utility_report(
     arms += _augmenter_arms(augmenters, X, {a.name for a in arms})
     if not arms:
         raise ValueError("no arm to evaluate: give baselines or augmenters")
+    for arm in arms:  # a variant's sampling_strategy fails here, not after its GAN has trained
+        if arm.group is not None and "sampling_strategy" in arm.params:
+            from imblearn.utils import check_sampling_strategy
+
+            try:
+                check_sampling_strategy(arm.params["sampling_strategy"], y_arr, "over-sampling")
+            except ValueError as exc:
+                raise ValueError(f"arm {arm.name!r}: sampling_strategy={arm.params['sampling_strategy']!r}: {exc}") from None
     tuned = [a for a in arms if a.kind == "tuned"]
     if tuned:
         smallest_train = min(int(np.bincount(codes[tr], minlength=n_classes).min()) for tr, _ in splits)

@@ -379,3 +379,14 @@ def test_synthetic_metrics_are_computed_per_resampling_arm_and_fold():
     assert "copy share" in rep.to_markdown()
     with pytest.raises(ValueError, match="clashes"):
         utility_report(LogisticRegression(), X, y, augmenters=[], synthetic_metrics={"f1": copy_share})
+
+
+def test_a_bad_variant_strategy_fails_before_any_training():
+    from ganaug.evaluate import AugmenterVariants
+
+    X, y = _numeric_default()
+    CountingGaussian.fits.clear()
+    bad = AugmenterVariants(CountingGaussian(), {"ok": {}, "too low": {"sampling_strategy": 0.01}})
+    with pytest.raises(ValueError, match="arm 'too low': sampling_strategy=0.01"):
+        utility_report(LogisticRegression(), X, y, augmenters={"g": bad}, baselines=["none"], cv=3, progress=False)
+    assert CountingGaussian.fits == []
