@@ -219,6 +219,21 @@ def _ctgan_ratios(summary: pd.DataFrame) -> str:
             f"(CTGAN / ganaug = {t['CTGAN'] / t['ganaug']:.2f}x; epochs as configured, not per epoch)")
 
 
+def _code_version() -> str:
+    """The commit the run used (``+ local changes`` when ganaug's files differ from it)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "ganaug"], cwd=root, capture_output=True,
+                               text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return head + (" + local changes in ganaug/" if dirty else "")
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     from ganaug.commands.report import read_table
@@ -235,6 +250,7 @@ def main(argv=None) -> int:
                 raise SystemExit(f"unknown dataset {n!r}; choose from {sorted(TABULAR_DATASETS)} or all")
         sets = {n: load_tabular(n) for n in names}
     out = Path(args.out)
+    version = _code_version()  # read before the run: files may change while it trains
     t0 = time.perf_counter()
     tables, checks, summaries = [], [], {}
     for name, (X, y) in sets.items():
@@ -246,6 +262,7 @@ def main(argv=None) -> int:
     lines = [
         "# Tabular benchmark", "",
         f"Command: `{command.strip()}`", "",
+        f"Code: {version}.", "",
         f"{args.repeats} stratified hold-out splits (test {args.test_size:.0%}, seed {args.seed}); ganaug "
         f"{args.epochs} epochs, CTGAN {args.ctgan_epochs} epochs; metrics on the untouched test split, mean ± std "
         "over splits; Δ = difference to the best baseline arm (no resampling, tuned threshold, class weights, "
