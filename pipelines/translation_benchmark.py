@@ -18,7 +18,10 @@ Unpaired tasks - two domains, no pairs
     domains. Tasks: ``invert`` (255 - x) and ``rotate-thicken`` (3x3 grey
     dilation, then rotation by ``--angle`` degrees). Arms for B -> A:
     *untranslated* B, *histogram matching* (a monotone grey-level map fitted
-    on the two unpaired sets: the simple unpaired alternative) and *CycleGAN*.
+    on the two unpaired sets: the simple unpaired alternative) and *CycleGAN*
+    (U-Net generators, 16 base channels) with each PatchGAN depth of
+    ``--discriminator-layers`` (default: the size-scaled ``auto``, 16-pixel
+    patches, and 2 layers, 34-pixel patches that cover the whole digit).
     Metrics: L1 of B -> A against the true digit (the test pairs are known,
     never used in training), cycle-reconstruction L1 (A -> B -> A and
     B -> A -> B) and the domain-A classifier's accuracy on B -> A.
