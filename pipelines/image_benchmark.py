@@ -31,10 +31,12 @@ Fréchet distance per digit in the judge's feature space between generated
 images and the real *test* images of that digit (with the distance of the
 real training images to the same test images as the floor).
 
-Loss choice: hinge + projection vs ACGAN (non-saturating + auxiliary
-classifier) vs WGAN-GP (projection, no spectral norm), same networks, epochs
-and seed, with their training time, fidelity and the downstream balanced
-accuracy of arm 5 (first seed).
+Loss choice: hinge + projection (ImageAugmenter's default, which adds an
+auxiliary classifier trained on real images) vs ACGAN (non-saturating +
+auxiliary classifier on real and generated images) vs WGAN-GP (projection +
+auxiliary classifier, no spectral norm), same networks, epochs and seed, with
+their training time, fidelity and the downstream balanced accuracy of arm 5
+(first seed). ``--losses all`` adds the plain projection discriminator.
 
 Writes ``results.md``, ``arms.csv``, ``losses.csv``, ``fidelity.csv`` and
 PNGs (sample grids per loss, latent interpolation, training curves, real
@@ -61,11 +63,17 @@ KEEP_SHARE = 0.05
 TEST_SIZE = 0.3
 
 LOSSES: dict[str, dict] = {
-    "hinge + projection": dict(conditioning="projection", loss="hinge"),
+    # ImageAugmenter's defaults: projection head plus an auxiliary classifier trained on real images
+    "hinge + projection (+ aux. classifier, default)": dict(conditioning="projection", loss="hinge"),
     "ACGAN (non-saturating + auxiliary classifier)": dict(conditioning="acgan", loss="nonsaturating"),
-    "WGAN-GP (projection, no spectral norm)": dict(conditioning="projection", loss="wgan-gp"),
+    "WGAN-GP (projection + aux. classifier, no spectral norm)": dict(conditioning="projection", loss="wgan-gp",
+                                                                   betas=(0.5, 0.9)),
+    # opt-in (--losses): the plain projection discriminator, no auxiliary classifier
+    "hinge + projection only": dict(conditioning="projection", loss="hinge", aux_weight=0.0),
 }
-MAIN_LOSS = "hinge + projection"
+DEFAULT_LOSSES = list(LOSSES)[:3]
+MAIN_LOSS = list(LOSSES)[0]
+SHORT = {name: key for name, key in zip(LOSSES, ("hinge", "acgan", "wgan-gp", "hinge-no-aux"))}
 
 
 def make_split(X, y, seed: int = 0):
@@ -104,12 +112,15 @@ def score(clf, X_te, y_te) -> dict:
 
 
 def train_gan(X, y, loss_options: dict, args, seed: int):
+    """ImageAugmenter with its defaults (only the loss choice, and --gan-epochs/--gan-width when given, differ)."""
     from ganaug.augment.image import ImageAugmenter
 
-    aug = ImageAugmenter(
-        epochs=args.gan_epochs, batch_size=64, width=args.gan_width, latent_dim=64, random_state=seed,
-        class_balance=args.class_balance, trainer={"enable_progress_bar": False}, **loss_options,
-    )
+    options = dict(loss_options)
+    if args.gan_epochs is not None:
+        options["epochs"] = args.gan_epochs
+    if args.gan_width is not None:
+        options["width"] = args.gan_width
+    aug = ImageAugmenter(random_state=seed, trainer={"enable_progress_bar": False}, **options)
     start = time.perf_counter()
     aug.fit(X, y)
     return aug, time.perf_counter() - start
@@ -172,13 +183,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="results/image_benchmark")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--gan-epochs", type=int, default=60)
-    parser.add_argument("--gan-width", type=int, default=64)
-    parser.add_argument("--class-balance", type=float, default=0.5)
+    parser.add_argument("--gan-epochs", type=int, default=None, help="default: ImageAugmenter's (30)")
+    parser.add_argument("--gan-width", type=int, default=None, help="default: ImageAugmenter's (64)")
     parser.add_argument("--clf-steps", type=int, default=400)
     parser.add_argument("--workers", type=int, default=2, help="DataLoader workers for the albumentations arms")
     parser.add_argument("--per-class", type=int, default=200, help="generated images per digit for fidelity")
-    parser.add_argument("--losses", default="all", help="'all', 'main' (hinge only) or comma-separated names")
+    parser.add_argument("--losses", default="default",
+                        help="'default' (the three compared), 'all' (also projection without aux. classifier), "
+                             "'main' (the default GAN only) or comma-separated short names: " + ", ".join(SHORT.values()))
     parser.add_argument("--data", default=None, help="an mnist_4k.npz to use instead of the bundled copy")
     parser.add_argument("--quick", action="store_true", help="tiny smoke run (few epochs and steps, one seed)")
     args = parser.parse_args(argv)
@@ -226,8 +238,11 @@ def main(argv=None) -> int:
     fd_kept = class_frechet_distances(real_feats["test"], test[1], judge.transform(rare[0]), rare[1])
 
     # ------------------------------------------------------------------ GANs
-    names = list(LOSSES) if args.losses == "all" else (
-        [MAIN_LOSS] if args.losses == "main" else [n.strip() for n in args.losses.split(",")])
+    by_short = {v: k for k, v in SHORT.items()}
+    if args.losses in ("default", "all", "main"):
+        names = {"default": DEFAULT_LOSSES, "all": list(LOSSES), "main": [MAIN_LOSS]}[args.losses]
+    else:
+        names = [by_short[n.strip()] for n in args.losses.split(",")]
     if MAIN_LOSS not in names:
         names.insert(0, MAIN_LOSS)
     gans, loss_rows = {}, []
@@ -238,16 +253,16 @@ def main(argv=None) -> int:
         rare_acc = np.mean([fid["cond_acc_per_class"][c] for c in RARE])
         print(f"GAN {name}: {seconds:.0f} s, conditional accuracy {100 * fid['cond_acc']:.1f}% "
               f"(rare digits {100 * rare_acc:.1f}%)")
-        fig = plot_samples(aug, per_class=10, random_state=seed0, title=f"{name} ({args.gan_epochs} epochs)")
-        fig.savefig(out / f"samples_{name.split(' ')[0].lower()}.png", dpi=110)
+        fig = plot_samples(aug, per_class=10, random_state=seed0, title=f"{name}, {aug.epochs} epochs")
+        fig.savefig(out / f"samples_{SHORT[name]}.png", dpi=110)
         plt.close(fig)
 
     main_aug = gans[MAIN_LOSS][0]
-    fig = plot_interpolation(main_aug, steps=10, random_state=seed0, title="latent interpolation (hinge + projection)")
+    fig = plot_interpolation(main_aug, steps=10, random_state=seed0, title="latent interpolation (default GAN)")
     fig.savefig(out / "interpolation.png", dpi=110)
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    plot_training_curves(main_aug.module_.epoch_history(), ax=ax, title="hinge + projection: losses and gradient norms")
+    plot_training_curves(main_aug.module_.epoch_history(), ax=ax, title="default GAN: losses and gradient norms")
     fig.tight_layout()
     fig.savefig(out / "curves.png", dpi=110)
     plt.close(fig)
@@ -299,7 +314,7 @@ def main(argv=None) -> int:
         "",
         f"Train: {len(rare[1])} images ({', '.join(f'{c}: {counts[c]}' for c in range(10))}); "
         f"test: {len(test[1])} images, balanced, untouched. CNN: {args.clf_steps} steps of 64 for every arm. "
-        f"GAN: {args.gan_epochs} epochs, width {args.gan_width}. Seeds {args.seeds}. "
+        f"GAN: ImageAugmenter defaults ({main_aug.epochs} epochs, width {main_aug.width}). Seeds {args.seeds}. "
         f"Total time {total / 60:.1f} min, torch threads {torch.get_num_threads()}.",
         "",
         "## Classifier on the test split (mean ± std over seeds, %)",
@@ -318,7 +333,7 @@ def main(argv=None) -> int:
         "",
         f"Best balanced accuracy: **{best}**.",
         "",
-        "## GAN fidelity per digit (hinge + projection)",
+        "## GAN fidelity per digit (default GAN: hinge + projection + auxiliary classifier)",
         "",
         "Conditional accuracy: share of 200 generated images of a digit that the judge labels as that digit. "
         "FD: Fréchet distance in the judge's feature space to the real test images of the digit; "

@@ -30,7 +30,7 @@ class ImageAugmenter(BaseAugmenter):
         As in imbalanced-learn: which classes to fill and to what count.
     random_state : int, RandomState or Generator, optional
         One seed for everything (weights, batches, augmentation, samples).
-    epochs : int, default=60
+    epochs : int, default=30
         Training epochs; one epoch draws as many images as the training set holds.
     batch_size : int, default=64
     trainer : None, dict or lightning.pytorch.Trainer, optional
@@ -41,15 +41,17 @@ class ImageAugmenter(BaseAugmenter):
         Channels at the generator's lowest resolution (capacity; time grows
         about quadratically with it).
     d_width : int, optional
-        The same for the discriminator; default ``2 * width``.
+        The same for the discriminator; default ``1.5 * width``.
     conditioning : {"projection", "acgan"}, default="projection"
     loss : str, optional
         Adversarial loss; default ``"hinge"`` (projection) or
         ``"nonsaturating"`` (ACGAN). ``"wgan-gp"`` etc. also work.
-    aux_weight : float, optional
-        Auxiliary classification loss (see :class:`~ganaug.image.ConditionalImageGAN`);
-        default 1 for ACGAN, 0 for projection.
-    lr_g, lr_d : float, default=2e-4
+    aux_weight : float, default=1.0
+        Auxiliary classification loss (see :class:`~ganaug.image.ConditionalImageGAN`).
+        With ``conditioning="projection"`` it adds a classifier trained on
+        real images next to the projection head, which anchors classes that
+        have only a handful of images; 0 turns it off.
+    lr_g, lr_d : float, default=5e-4
     betas : tuple of float, default=(0.5, 0.999)
     n_critic : int, default=1
     ema_decay : float or None, default=0.999
@@ -60,14 +62,16 @@ class ImageAugmenter(BaseAugmenter):
         InfoGAN codes (unsupervised factors within a class).
     progressive : bool or float, default=False
         Progressive growing with fade-in (see :class:`~ganaug.image.ConditionalImageGAN`).
-    minibatch_std : bool, default=False
+    minibatch_std : bool, default=True
+        Minibatch standard deviation feature in the discriminator (against
+        a generator that draws one image per class).
     truncation : float, optional
         Truncation trick at sampling: latents resampled until ``|z| <= truncation``
         (smaller = cleaner but less varied images).
-    class_balance : float, default=0.5
+    class_balance : float, default=0.0
         How often the GAN sees each class while training: class ``c`` is
         drawn with probability proportional to ``n_c ** class_balance``
-        (1 = as in the data, 0 = all classes equally often).
+        (0 = all classes equally often, 1 = as in the data).
     layout : {"NHW", "NCHW", "NHWC"}, optional
         Force the layout of ``X`` instead of guessing it.
 
@@ -101,7 +105,7 @@ class ImageAugmenter(BaseAugmenter):
         self,
         sampling_strategy="auto",
         random_state=None,
-        epochs: int = 60,
+        epochs: int = 30,
         batch_size: int = 64,
         trainer=None,
         latent_dim: int = 64,
@@ -109,9 +113,9 @@ class ImageAugmenter(BaseAugmenter):
         d_width: int | None = None,
         conditioning: str = "projection",
         loss: str | None = None,
-        aux_weight: float | None = None,
-        lr_g: float = 2e-4,
-        lr_d: float = 2e-4,
+        aux_weight: float | None = 1.0,
+        lr_g: float = 5e-4,
+        lr_d: float = 5e-4,
         betas=(0.5, 0.999),
         n_critic: int = 1,
         ema_decay: float | None = 0.999,
@@ -119,9 +123,9 @@ class ImageAugmenter(BaseAugmenter):
         info_categorical: int = 0,
         info_continuous: int = 0,
         progressive=False,
-        minibatch_std: bool = False,
+        minibatch_std: bool = True,
         truncation: float | None = None,
-        class_balance: float = 0.5,
+        class_balance: float = 0.0,
         layout: str | None = None,
     ):
         self.sampling_strategy = sampling_strategy

@@ -44,8 +44,8 @@ class ConditionalImageGAN(GANModule):
     width : int, default=64
         Channels at the generator's lowest resolution (halved at each doubling).
     d_width : int, optional
-        The same for the discriminator (default: ``2 * width``; a
-        discriminator wider than the generator learns the rare classes better).
+        The same for the discriminator (default: ``1.5 * width``; a
+        discriminator wider than the generator learns rare classes better).
     conditioning : {"projection", "acgan"}, default="projection"
         How the discriminator sees the class: projection discriminator
         (Miyato & Koyama, 2018) or auxiliary classifier (ACGAN, Odena et al., 2017).
@@ -178,7 +178,7 @@ class ConditionalImageGAN(GANModule):
             conditional_bn=conditional_bn, progressive=grow > 0,
         )
         self.discriminator = ImageDiscriminator(
-            self.n_classes, self.channels, self.image_size, width=int(d_width or 2 * width), conditioning=conditioning,
+            self.n_classes, self.channels, self.image_size, width=int(d_width or (3 * width) // 2), conditioning=conditioning,
             spectral_norm=bool(spectral_norm), n_categorical=self.n_categorical, n_continuous=self.n_continuous,
             minibatch_std=minibatch_std, progressive=grow > 0, aux_classifier=float(aux_weight) > 0,
         )
