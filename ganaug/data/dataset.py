@@ -188,7 +188,9 @@ class AugmentedDataset(Dataset):
                 labels = np.asarray(targets.cpu() if isinstance(targets, torch.Tensor) else targets)
             else:  # one pass over the items at construction, never per epoch
                 labels = np.asarray([np.asarray(base[i][1]).item() for i in range(len(base))])
-            self._label_example = base[0][1] if len(base) else None
+            first_image, self._label_example = base[0] if len(base) else (None, None)
+            self._image_is_tensor = isinstance(first_image, torch.Tensor)
+            self._image_shape = _item_image(first_image).shape if len(base) else None
         else:
             if y is None:
                 raise ValueError("y (labels) is required when base is an array of images")
@@ -200,6 +202,8 @@ class AugmentedDataset(Dataset):
                 raise ValueError(f"base has {len(X)} images but y has {len(labels)} labels; they must match")
             self._dataset, self._X = None, X
             self._label_example = labels[0] if len(labels) else None
+            self._image_is_tensor = False
+            self._image_shape = X.shape[1:]
         if len(labels) == 0:
             raise ValueError("base is empty")
         self._real_labels = labels
@@ -243,10 +247,7 @@ class AugmentedDataset(Dataset):
         X_new, y_new = self.augmenter.sample(wanted, random_state=self._epoch_seed(self.epoch))
         self._syn_X = np.asarray(X_new)
         self._syn_y = np.asarray(y_new)
-        if self._X is not None:
-            expect = self._X.shape[1:]
-        else:
-            expect = _item_image(self._dataset[0][0]).shape
+        expect = self._image_shape
         if self._syn_X.shape[1:] != tuple(expect):
             raise ValueError(
                 f"the augmenter makes images of shape {self._syn_X.shape[1:]} but base items are {tuple(expect)}; "
@@ -330,8 +331,6 @@ class AugmentedDataset(Dataset):
             j = i - self.n_real
             image = self._syn_X[j]
             label = _label_like(self._syn_y[j], self._label_example)
-            if self._dataset is not None:
-                example = self._dataset[0][0]
-                if isinstance(example, torch.Tensor):
-                    image = torch.from_numpy(np.ascontiguousarray(image))
+            if self._image_is_tensor:
+                image = torch.from_numpy(np.ascontiguousarray(image))
         return apply_transform(self.transform, image, label)
