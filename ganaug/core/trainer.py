@@ -58,6 +58,8 @@ def quiet_lightning(verbose: bool = False):
             warnings.filterwarnings("ignore", message=".*Consider setting `persistent_workers=True`.*")
             warnings.filterwarnings("ignore", message=".*number of training batches.*smaller than the logging interval.*")
             warnings.filterwarnings("ignore", message=".*`isinstance\\(treespec, LeafSpec\\)` is deprecated.*")
+            # an EMA copy of the generator is in eval mode on purpose (frozen dropout and batch-norm)
+            warnings.filterwarnings("ignore", message=".*module\\(s\\) in eval mode at the start of training.*")
             yield
     finally:
         for name, level in saved.items():
