@@ -314,6 +314,7 @@ class TabularGAN(GANModule):
         cond_loss_weight: float = 1.0,
         classifier_weight: float = 0.0,
         classifier_dim: int = 128,
+        twin_classifier: bool = True,
         loss: str = "wgan-gp",
         betas: tuple[float, float] = (0.5, 0.9),
         **gan_options,
@@ -328,7 +329,8 @@ class TabularGAN(GANModule):
              "embedding_dim": int(embedding_dim), "generator_dim": [int(d) for d in generator_dim],
              "discriminator_dim": [int(d) for d in discriminator_dim], "pac": pac, "dropout": float(dropout),
              "tau": float(tau), "cond_loss_weight": float(cond_loss_weight),
-             "classifier_weight": float(classifier_weight), "classifier_dim": int(classifier_dim), "loss": loss,
+             "classifier_weight": float(classifier_weight), "classifier_dim": int(classifier_dim),
+             "twin_classifier": bool(twin_classifier), "loss": loss,
              "betas": [float(b) for b in betas], **gan_options}
         )
         self.pac = pac
@@ -343,14 +345,16 @@ class TabularGAN(GANModule):
                                                  pac=pac, dropout=dropout)
         self.classifier_weight = float(classifier_weight)
         self.classifier: nn.Module | None = None
+        self.twin: nn.Module | None = None
         if self.n_classes > 1 and self.classifier_weight > 0:
             # auxiliary classifier on single rows, trained on real rows with the discriminator's optimiser;
-            # the generator is pushed to make rows it recognises as their class (as CTAB-GAN / ACGAN do)
-            self.classifier = nn.Sequential(
-                nn.Linear(self.data_dim, int(classifier_dim)), nn.LeakyReLU(0.2), nn.Dropout(0.25),
-                nn.Linear(int(classifier_dim), int(classifier_dim)), nn.LeakyReLU(0.2), nn.Dropout(0.25),
-                nn.Linear(int(classifier_dim), self.n_classes),
-            )
+            # the generator is pushed to make rows it recognises as their class (as CTAB-GAN / ACGAN do).
+            # ACGAN alone favours rows far from the class boundary (it also minimises the entropy of
+            # p(class | row)); the twin classifier, trained on generated rows, cancels that bias (TAC-GAN,
+            # Gong et al. 2019), so the class-conditional distributions are matched, not exaggerated.
+            self.classifier = self._make_classifier(int(classifier_dim))
+            if twin_classifier:
+                self.twin = self._make_classifier(int(classifier_dim))
         self.register_buffer("category_positions",
                              torch.tensor([int(p) for p in category_positions], dtype=torch.long), persistent=False)
 
@@ -365,24 +369,40 @@ class TabularGAN(GANModule):
         cond = self.condition(classes[:n], categories[:n])
         return x[:n].reshape(-1, self.pac, x.shape[1]), cond.reshape(-1, self.pac, 2)
 
-    def discriminator_parameters(self):
-        if self.classifier is None:
-            return self.discriminator.parameters()
-        return [*self.discriminator.parameters(), *self.classifier.parameters()]
+    def _make_classifier(self, width: int) -> nn.Module:
+        return nn.Sequential(
+            nn.Linear(self.data_dim, width), nn.LeakyReLU(0.2), nn.Dropout(0.25),
+            nn.Linear(width, width), nn.LeakyReLU(0.2), nn.Dropout(0.25),
+            nn.Linear(width, self.n_classes),
+        )
 
-    def _class_loss(self, rows: Tensor, cond: Tensor) -> Tensor:
-        logits = self.classifier(rows.reshape(-1, rows.shape[-1]))
+    def discriminator_parameters(self):
+        params = [*self.discriminator.parameters()]
+        for net in (self.classifier, self.twin):
+            if net is not None:
+                params += [*net.parameters()]
+        return params
+
+    @staticmethod
+    def _class_loss(net: nn.Module, rows: Tensor, cond: Tensor) -> Tensor:
+        logits = net(rows.reshape(-1, rows.shape[-1]))
         return nn.functional.cross_entropy(logits, cond[..., 0].reshape(-1))
 
     def discriminator_extra_loss(self, real, fake, cond, real_extras, fake_extras, z):
         if self.classifier is None:
             return None
-        return self._class_loss(real, cond)
+        loss = self._class_loss(self.classifier, real, cond)
+        if self.twin is not None:
+            loss = loss + self._class_loss(self.twin, fake.detach(), self.fake_condition(cond, fake.shape[0]))
+        return loss
 
     def generator_extra_loss(self, real, fake, cond, fake_extras, z):
         total = None
         if self.classifier is not None:
-            total = self.classifier_weight * self._class_loss(fake, cond)
+            total = self._class_loss(self.classifier, fake, cond)
+            if self.twin is not None:
+                total = total - self._class_loss(self.twin, fake, cond)
+            total = self.classifier_weight * total
         if not self.n_categories or self.cond_loss_weight == 0.0:
             return total
         level = cond[..., 1]
