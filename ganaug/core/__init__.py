@@ -16,7 +16,7 @@ from ganaug.core.layers import (
     sample_infogan_codes,
     spectral_norm,
 )
-from ganaug.core.losses import AdversarialLoss, available_losses, get_loss, gradient_penalty
+from ganaug.core.losses import AdversarialLoss, available_losses, get_loss, gradient_penalty, mode_seeking_loss
 from ganaug.core.module import GANModule
 from ganaug.core.trainer import build_trainer
 
@@ -41,6 +41,7 @@ __all__ = [
     "invert",
     "maybe_spectral_norm",
     "mode_coverage",
+    "mode_seeking_loss",
     "plot_training_curves",
     "sample_infogan_codes",
     "sample_latent",
