@@ -33,8 +33,8 @@ def _losses(gan: RecurrentGAN, batch) -> list[float]:
         x, cond = batch
         _, lengths, mask = gan._unpack(cond, len(x), x.device)
         xm = gan._apply_mask(x, mask)
-        out.append(float(gan.reconstruction_loss(xm, mask)))
-        out.append(float(gan._supervised_loss(gan._embed(xm, mask), cond[:, 0], lengths, mask)))
+        out.append(float(gan.reconstruction_loss(xm, mask).detach()))
+        out.append(float(gan._supervised_loss(gan._embed(xm, mask), cond[:, 0], lengths, mask).detach()))
     return out
 
 
