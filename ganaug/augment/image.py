@@ -51,6 +51,8 @@ class ImageAugmenter(BaseAugmenter):
         With ``conditioning="projection"`` it adds a classifier trained on
         real images next to the projection head, which anchors classes that
         have only a handful of images; 0 turns it off.
+    diversity_weight : float, default=0.0
+        Mode-seeking term against a generator that ignores its noise (MSGAN).
     lr_g, lr_d : float, default=5e-4
     betas : tuple of float, default=(0.5, 0.999)
     n_critic : int, default=1
@@ -114,6 +116,7 @@ class ImageAugmenter(BaseAugmenter):
         conditioning: str = "projection",
         loss: str | None = None,
         aux_weight: float | None = 1.0,
+        diversity_weight: float = 0.0,
         lr_g: float = 5e-4,
         lr_d: float = 5e-4,
         betas=(0.5, 0.999),
@@ -139,6 +142,7 @@ class ImageAugmenter(BaseAugmenter):
         self.conditioning = conditioning
         self.loss = loss
         self.aux_weight = aux_weight
+        self.diversity_weight = diversity_weight
         self.lr_g = lr_g
         self.lr_d = lr_d
         self.betas = betas
@@ -183,6 +187,7 @@ class ImageAugmenter(BaseAugmenter):
             conditioning=self.conditioning,
             loss=self.loss,
             aux_weight=self.aux_weight,
+            diversity_weight=self.diversity_weight,
             info_categorical=self.info_categorical,
             info_continuous=self.info_continuous,
             progressive=self.progressive,

@@ -74,7 +74,7 @@ class AugmentedDataModule(pl.LightningDataModule):
         Held-out data. Without ``val``, a stratified ``val_size`` share of
         ``train`` is held out (set ``val_size=0`` for none).
     val_size : float, default=0.2
-    synthetic_ratio, balance, resample_each_epoch
+    synthetic_ratio, balance, synthetic_share, resample_each_epoch
         As in :class:`AugmentedDataset`.
     transform : albumentations Compose or callable, optional
         Training transform, for real and synthetic items alike.
@@ -113,7 +113,8 @@ class AugmentedDataModule(pl.LightningDataModule):
     """
 
     def __init__(self, train, augmenter=None, *, y=None, val=None, test=None, val_size: float = 0.2,
-                 synthetic_ratio: float | None = None, balance: bool = True, transform=None, eval_transform=None,
+                 synthetic_ratio: float | None = None, balance: bool = True, synthetic_share: float = 1.0,
+                 transform=None, eval_transform=None,
                  batch_size: int = 64, num_workers: int = 0, resample_each_epoch: bool = True,
                  random_state=None) -> None:
         super().__init__()
@@ -125,6 +126,7 @@ class AugmentedDataModule(pl.LightningDataModule):
         self.val_size = val_size
         self.synthetic_ratio = synthetic_ratio
         self.balance = balance
+        self.synthetic_share = synthetic_share
         self.transform = transform
         self.eval_transform = eval_transform
         self.batch_size = batch_size
@@ -174,7 +176,7 @@ class AugmentedDataModule(pl.LightningDataModule):
             train, held_out = self._split(self._as_pair(self.train, self.y), seed)
             self.train_dataset = AugmentedDataset(
                 train, self.augmenter, synthetic_ratio=self.synthetic_ratio, balance=self.balance,
-                transform=self.transform, resample_each_epoch=self.resample_each_epoch, random_state=seed,
+                synthetic_share=self.synthetic_share, transform=self.transform, resample_each_epoch=self.resample_each_epoch, random_state=seed,
             )
             self.val_dataset = self._eval_dataset(self.val if self.val is not None else held_out)
             self.test_dataset = self._eval_dataset(self.test)

@@ -99,8 +99,8 @@ class AugmentedDataset(Dataset):
     """A map-style dataset of real items followed by synthetic items from an augmenter.
 
     Items are ``(image, label)`` like the base's. Real items keep indices
-    ``0 .. n_real - 1``; synthetic ones follow (use a shuffling sampler to mix
-    them). The same ``transform`` (an albumentations ``Compose`` or any
+    ``0 .. n_real - 1``; repeated real items (``synthetic_share < 1``) and
+    then synthetic ones follow (use a shuffling sampler to mix them). The same ``transform`` (an albumentations ``Compose`` or any
     callable) is applied to real and synthetic images alike. Synthetic images
     are generated in batches for a whole epoch at once and cached; call
     :meth:`set_epoch` (the :class:`AugmentedDataModule` loader does) to draw a
@@ -120,6 +120,12 @@ class AugmentedDataset(Dataset):
         the classes (with ``balance``). See :func:`synthetic_counts`.
     balance : bool, default=True
         Give synthetic items to the smallest classes first.
+    synthetic_share : float, default=1.0
+        Share of the added items that are synthetic; the rest repeat real
+        items of the same class (random oversampling, redrawn each epoch).
+        1.0 = all added items come from the augmenter, 0.0 = plain random
+        oversampling. A mix keeps the few real images of a rare class as
+        visible as the synthetic ones.
     transform : albumentations transform or callable, optional
     y : array-like, optional
         Labels when ``base`` is an image array.
@@ -131,11 +137,11 @@ class AugmentedDataset(Dataset):
 
     Attributes
     ----------
-    n_real, n_synthetic : int
-    synthetic_counts_ : dict
-        Synthetic items per class.
+    n_real, n_repeated, n_synthetic : int
+    synthetic_counts_, repeat_counts_ : dict
+        Synthetic and repeated real items per class.
     targets : ndarray
-        Labels of all items, real then synthetic.
+        Labels of all items, in index order.
 
     Examples
     --------
@@ -154,7 +160,12 @@ class AugmentedDataset(Dataset):
     """
 
     def __init__(self, base, augmenter=None, synthetic_ratio: float | None = None, balance: bool = True,
-                 transform=None, *, y=None, resample_each_epoch: bool = True, random_state=None) -> None:
+                 transform=None, *, y=None, synthetic_share: float = 1.0, resample_each_epoch: bool = True,
+                 random_state=None) -> None:
+        share = float(synthetic_share)
+        if not 0.0 <= share <= 1.0:
+            raise ValueError(f"synthetic_share must be in [0, 1], got {synthetic_share!r}")
+        self.synthetic_share = share
         self.transform = transform
         self.augmenter = augmenter
         self.synthetic_ratio = synthetic_ratio
@@ -167,6 +178,8 @@ class AugmentedDataset(Dataset):
         self.epoch = 0
         self._syn_X: np.ndarray | None = None
         self._syn_y = np.zeros(0, dtype=self._real_labels.dtype)
+        self._rep_idx = np.zeros(0, dtype=np.int64)
+        self.repeat_counts_: dict = {}
         if augmenter is None:
             if synthetic_ratio not in (None, 0, 0.0):
                 raise ValueError("synthetic_ratio needs an augmenter to make synthetic items")
@@ -231,15 +244,24 @@ class AugmentedDataset(Dataset):
             )
         all_counts = np.array([counts[present.tolist().index(c)] if c in present.tolist() else 0
                                for c in np.asarray(classes).tolist()])
-        n_syn = synthetic_counts(all_counts, self.synthetic_ratio, self.balance)
-        self.synthetic_counts_ = {(c.item() if isinstance(c, np.generic) else c): int(n)
-                                  for c, n in zip(np.asarray(classes), n_syn)}
+        n_add = synthetic_counts(all_counts, self.synthetic_ratio, self.balance)
+        n_syn = np.rint(self.synthetic_share * n_add).astype(np.int64)
+        n_rep = np.where(all_counts > 0, n_add - n_syn, 0)
+        keys = [(c.item() if isinstance(c, np.generic) else c) for c in np.asarray(classes)]
+        self.synthetic_counts_ = {k: int(n) for k, n in zip(keys, n_syn)}
+        self.repeat_counts_ = {k: int(n) for k, n in zip(keys, n_rep) if n > 0}
 
     # --------------------------------------------------------- synthetic cache
     def _epoch_seed(self, epoch: int) -> int:
         return int(np.random.SeedSequence([self.seed, int(epoch)]).generate_state(1)[0] % (2**31 - 1))
 
     def _draw(self) -> None:
+        if self.repeat_counts_:
+            rng = np.random.default_rng(self._epoch_seed(self.epoch) + 7)
+            self._rep_idx = np.concatenate([  # a loop over classes, not items
+                rng.choice(np.flatnonzero(self._real_labels == c), n, replace=True)
+                for c, n in self.repeat_counts_.items()
+            ]).astype(np.int64)
         wanted = {c: n for c, n in self.synthetic_counts_.items() if n > 0}
         if not wanted:
             self._syn_X, self._syn_y = None, np.zeros(0, dtype=self._real_labels.dtype)
@@ -279,26 +301,31 @@ class AugmentedDataset(Dataset):
         return len(self._real_labels)
 
     @property
+    def n_repeated(self) -> int:
+        return len(self._rep_idx)
+
+    @property
     def n_synthetic(self) -> int:
         return len(self._syn_y)
 
     def __len__(self) -> int:
-        return self.n_real + self.n_synthetic
+        return self.n_real + self.n_repeated + self.n_synthetic
 
     def is_synthetic(self, index: int) -> bool:
         """Whether item ``index`` is synthetic."""
         i = self._check_index(index)
-        return i >= self.n_real
+        return i >= self.n_real + self.n_repeated
 
     @property
     def synthetic_mask(self) -> np.ndarray:
         """Boolean array, True for synthetic items."""
-        return np.arange(len(self)) >= self.n_real
+        return np.arange(len(self)) >= self.n_real + self.n_repeated
 
     @property
     def targets(self) -> np.ndarray:
-        """Labels of all items (real first), without loading any image."""
-        return np.concatenate([self._real_labels, self._syn_y.astype(self._real_labels.dtype, copy=False)])
+        """Labels of all items in index order, without loading any image."""
+        return np.concatenate([self._real_labels, self._real_labels[self._rep_idx],
+                               self._syn_y.astype(self._real_labels.dtype, copy=False)])
 
     @property
     def classes(self) -> np.ndarray:
@@ -322,13 +349,15 @@ class AugmentedDataset(Dataset):
             self._worker_seed = info.seed
             limit_worker_threads()
             self._reseed_transform(info.seed)
+        if i >= self.n_real and i < self.n_real + self.n_repeated:
+            i = int(self._rep_idx[i - self.n_real])
         if i < self.n_real:
             if self._X is not None:
                 image, label = self._X[i], self._real_labels[i]
             else:
                 image, label = self._dataset[i]
         else:
-            j = i - self.n_real
+            j = i - self.n_real - self.n_repeated
             image = self._syn_X[j]
             label = _label_like(self._syn_y[j], self._label_example)
             if self._image_is_tensor:

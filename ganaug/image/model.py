@@ -15,6 +15,7 @@ from torch import Tensor, nn
 
 from ganaug.core.latent import sample_latent
 from ganaug.core.layers import AuxiliaryClassifierHead, infogan_loss, sample_infogan_codes
+from ganaug.core.losses import mode_seeking_loss
 from ganaug.core.module import GANModule
 from ganaug.image.diffaugment import diff_augment, parse_policy
 from ganaug.image.networks import CONDITIONINGS, ImageDiscriminator, ImageGenerator, stage_plan
@@ -70,6 +71,10 @@ class ConditionalImageGAN(GANModule):
         minimises: it anchors classes with very few images.
     info_weight : float, default=1.0
         Weight of the InfoGAN mutual-information term.
+    diversity_weight : float, default=0.0
+        Weight of the mode-seeking term (:func:`ganaug.core.losses.mode_seeking_loss`,
+        MSGAN): a conditional generator tends to ignore its noise and draw
+        one image per class; this term rewards images that change with it.
     progressive : bool or float, default=False
         Progressive growing: training starts at the lowest resolution and
         fades in each doubling. ``True`` spends the first half of training
@@ -117,6 +122,7 @@ class ConditionalImageGAN(GANModule):
         info_continuous: int = 0,
         aux_weight: float | None = None,
         info_weight: float = 1.0,
+        diversity_weight: float = 0.0,
         progressive: bool | float = False,
         diffaugment: str | None = "color,translation,cutout",
         minibatch_std: bool = False,
@@ -147,6 +153,8 @@ class ConditionalImageGAN(GANModule):
             aux_weight = 1.0 if conditioning == "acgan" else 0.0
         if float(aux_weight) < 0:
             raise ValueError(f"aux_weight must be >= 0, got {aux_weight}")
+        if float(diversity_weight) < 0:
+            raise ValueError(f"diversity_weight must be >= 0, got {diversity_weight}")
         if spectral_norm is None:
             spectral_norm = not (isinstance(loss, str) and loss in _WASSERSTEIN)
         if progressive is True:
@@ -171,6 +179,7 @@ class ConditionalImageGAN(GANModule):
         self.input_dim = int(latent_dim) + self.code_dim
         self.aux_weight = float(aux_weight)
         self.info_weight = float(info_weight)
+        self.diversity_weight = float(diversity_weight)
         self.grow_share = grow
         self.diffaugment_policy = parse_policy(diffaugment)
         self.generator = ImageGenerator(
@@ -311,7 +320,11 @@ class ConditionalImageGAN(GANModule):
         return total
 
     def generator_extra_loss(self, real, fake, cond, fake_extras, z):
-        return self._extra(fake_extras, cond, z)
+        total = self._extra(fake_extras, cond, z)
+        if self.diversity_weight > 0:
+            ms = self.diversity_weight * mode_seeking_loss(fake, z, cond)
+            total = ms if total is None else total + ms
+        return total
 
     def training_step(self, batch: Any, batch_idx: int) -> None:
         self._update_growth()

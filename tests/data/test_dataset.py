@@ -137,3 +137,21 @@ def test_bad_input(imbalanced_mnist, fitted_augmenter):
         AugmentedDataset(X, None, y=y, synthetic_ratio=0.5)
     with pytest.raises(ValueError, match="same layout"):
         AugmentedDataset(X[:, None], fitted_augmenter, y=y)
+
+
+def test_synthetic_share_mixes_repeated_real_items_and_synthetic_ones(imbalanced_mnist, fitted_augmenter):
+    X, y = imbalanced_mnist
+    ds = AugmentedDataset(X, fitted_augmenter, y=y, synthetic_share=0.25, random_state=0)
+    assert ds.synthetic_counts_ == {3: 0, 8: 12} and ds.repeat_counts_ == {8: 36}
+    assert (ds.n_real, ds.n_repeated, ds.n_synthetic, len(ds)) == (72, 36, 12, 120)
+    assert dict(zip(*np.unique(ds.targets, return_counts=True))) == {3: 60, 8: 60}
+    assert not ds.is_synthetic(107) and ds.is_synthetic(108) and ds.synthetic_mask.sum() == 12
+    eights = {X[i].tobytes() for i in np.flatnonzero(y == 8)}
+    repeated = [ds[i][0] for i in range(72, 108)]
+    assert all(img.tobytes() in eights for img in repeated)  # repeats are real images of the class
+    ds.set_epoch(1)
+    assert [ds[i][0].tobytes() for i in range(72, 108)] != [img.tobytes() for img in repeated]
+    ros = AugmentedDataset(X, fitted_augmenter, y=y, synthetic_share=0.0)
+    assert ros.n_synthetic == 0 and ros.n_repeated == 48
+    with pytest.raises(ValueError, match="synthetic_share"):
+        AugmentedDataset(X, fitted_augmenter, y=y, synthetic_share=1.5)
