@@ -103,14 +103,31 @@ class JitterScalingOverSampler(SeriesRandomOverSampler):
 
     def fit_resample(self, X, y):
         """Original series first, then jittered and scaled copies until ``sampling_strategy`` is met."""
+        X, y, idx, y_new, rng = self._pick(X, y)
+        return np.concatenate([X, self._copies(X, idx, rng)]), np.concatenate([y, y_new])
+
+    def sample_copies(self, X, n: int) -> np.ndarray:
+        """``n`` jittered and scaled copies of randomly chosen series of ``X`` (no labels needed).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from ganaug.timeseries.baselines import JitterScalingOverSampler
+        >>> JitterScalingOverSampler(random_state=0).sample_copies(np.zeros((3, 2, 5)), 4).shape
+        (4, 2, 5)
+        """
+        check_series_array(X, min_length=1)
+        X = np.asarray(X)
+        rng = np.random.default_rng(self.random_state)
+        return self._copies(X, rng.integers(0, len(X), int(n)), rng)
+
+    def _copies(self, X: np.ndarray, idx: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         if self.jitter < 0 or self.scaling < 0:
             raise ValueError(f"jitter and scaling must be >= 0, got {self.jitter}, {self.scaling}")
-        X, y, idx, y_new, rng = self._pick(X, y)
         X3 = X[:, None, :] if X.ndim == 2 else X
         std = np.nanstd(X3.astype(np.float64), axis=(0, 2))  # per channel
         base = X3[idx].astype(np.float64)
         s = rng.normal(1.0, self.scaling, size=(len(idx), X3.shape[1], 1))
         e = rng.normal(0.0, 1.0, size=base.shape) * (self.jitter * std)[None, :, None]
         new = (base * s + e).astype(X.dtype if X.dtype.kind == "f" else np.float64)  # NaN padding stays NaN
-        new = new[:, 0, :] if X.ndim == 2 else new
-        return np.concatenate([X, new]), np.concatenate([y, y_new])
+        return new[:, 0, :] if X.ndim == 2 else new
