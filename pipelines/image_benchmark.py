@@ -14,10 +14,15 @@ trained on
 3. real + random oversampling (imbalanced-learn ``RandomOverSampler``);
 4. real + random oversampling + albumentations (the strongest simple alternative);
 5. real + ganaug: ``AugmentedDataset`` filling digits 0-4 up to the majority
-   with ``ImageAugmenter`` images (hinge loss, projection discriminator),
-   new synthetic images every epoch;
+   with ``ImageAugmenter`` images (its defaults: hinge loss, projection
+   discriminator with an auxiliary classifier), new synthetic images every epoch;
 6. real + ganaug + albumentations (the same, with the same transform on real
    and synthetic images);
+7. real + ganaug mixed: the same balance, but a quarter of the added images are
+   synthetic and three quarters repeat the real rare images
+   (``AugmentedDataset(synthetic_share=0.25)``, i.e. random oversampling
+   with a dose of GAN images);
+8. real + ganaug mixed + albumentations;
 
 and scored on the test split: balanced accuracy, macro-F1 and the mean recall
 of the rare digits, mean ± std over seeds (seeds change the classifier's
@@ -137,6 +142,7 @@ def fidelity(aug, judge, real_feats, X_full, y_full, X_te, y_te, n_per_class: in
 
 
 def run_arm(name: str, data: dict, aug, args, seed: int) -> tuple[dict, float]:
+    """Train the CNN for one arm and score it on the test split."""
     from imblearn.over_sampling import RandomOverSampler
 
     from ganaug.data import AugmentedDataset
@@ -154,7 +160,8 @@ def run_arm(name: str, data: dict, aug, args, seed: int) -> tuple[dict, float]:
     else:
         X_fit, y_fit = X_r, y_r
     if "ganaug" in name:
-        ds = AugmentedDataset(X_fit, aug, y=y_fit, transform=transform, random_state=seed)
+        share = args.share if "mixed" in name else 1.0
+        ds = AugmentedDataset(X_fit, aug, y=y_fit, transform=transform, synthetic_share=share, random_state=seed)
         clf.fit(ds)
     elif transform is not None:
         clf.fit(AugmentedDataset(X_fit, None, y=y_fit, transform=transform, random_state=seed))
@@ -171,6 +178,8 @@ ARMS = (
     "real + random oversampling + albumentations",
     "real + ganaug",
     "real + ganaug + albumentations",
+    "real + ganaug mixed",
+    "real + ganaug mixed + albumentations",
 )
 
 
@@ -185,7 +194,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--gan-epochs", type=int, default=None, help="default: ImageAugmenter's (30)")
     parser.add_argument("--gan-width", type=int, default=None, help="default: ImageAugmenter's (64)")
-    parser.add_argument("--clf-steps", type=int, default=400)
+    parser.add_argument("--clf-steps", type=int, default=300)
+    parser.add_argument("--share", type=float, default=0.25,
+                        help="synthetic share of the added images in the 'ganaug mixed' arms")
     parser.add_argument("--workers", type=int, default=2, help="DataLoader workers for the albumentations arms")
     parser.add_argument("--per-class", type=int, default=200, help="generated images per digit for fidelity")
     parser.add_argument("--losses", default="default",
@@ -258,6 +269,7 @@ def main(argv=None) -> int:
         plt.close(fig)
 
     main_aug = gans[MAIN_LOSS][0]
+    main_aug.save(out / "gan_default")  # JSON + safetensors: ImageAugmenter.load(out / "gan_default")
     fig = plot_interpolation(main_aug, steps=10, random_state=seed0, title="latent interpolation (default GAN)")
     fig.savefig(out / "interpolation.png", dpi=110)
     plt.close(fig)
@@ -314,6 +326,8 @@ def main(argv=None) -> int:
         "",
         f"Train: {len(rare[1])} images ({', '.join(f'{c}: {counts[c]}' for c in range(10))}); "
         f"test: {len(test[1])} images, balanced, untouched. CNN: {args.clf_steps} steps of 64 for every arm. "
+        f"'ganaug' arms fill the rare digits up to the majority with synthetic images; 'mixed' arms make "
+        f"{args.share:g} of the added images synthetic and repeat real rare images for the rest. "
         f"GAN: ImageAugmenter defaults ({main_aug.epochs} epochs, width {main_aug.width}). Seeds {args.seeds}. "
         f"Total time {total / 60:.1f} min, torch threads {torch.get_num_threads()}.",
         "",
