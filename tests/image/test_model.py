@@ -35,6 +35,7 @@ def test_bad_sizes(size):
     dict(),
     dict(conditioning="acgan"),
     dict(aux_weight=0.5),
+    dict(diversity_weight=0.5),
     dict(loss="wgan-gp"),
     dict(info_categorical=3, info_continuous=2),
     dict(minibatch_std=True, diffaugment=None, ema_decay=None),
@@ -54,6 +55,12 @@ def test_every_variant_trains_a_step_on_grey_28(options, mnist_small):
         assert gan.discriminator.aux is not None and gan.adversarial_loss.name == "hinge"
     if not options:
         assert gan.discriminator.aux is None
+    if "diversity_weight" in options:  # the mode-seeking term is part of the generator loss
+        z, cond = gan.sample_noise(8), torch.tensor([0, 0, 1, 1, 0, 1, 0, 1])
+        fake = gan.generate(z, cond)
+        plain = ConditionalImageGAN(n_classes=2, image_size=28, width=16, latent_dim=8)
+        assert plain.generator_extra_loss(None, fake, cond, {}, z) is None
+        assert float(gan.generator_extra_loss(None, fake, cond, {}, z)) > 0
     if options.get("loss") == "wgan-gp":
         assert "gradient_penalty" in gan.history[0]
         # no spectral norm with a gradient penalty by default
