@@ -31,6 +31,7 @@ def vowels(shared_data):
     return X[keep][:, :4], y[keep]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["rcgan", "timegan"])
 def test_fit_resample_keeps_3d_layout_originals_first(gunpoint_small, mode):
     X, y = gunpoint_small
@@ -50,6 +51,7 @@ def test_two_d_input_comes_back_two_d(gunpoint_small):
     assert Xr.shape == (32, 150)
 
 
+@pytest.mark.slow
 def test_variable_length_synthetic_series_are_padded_at_the_end(vowels):
     X, y = vowels
     aug = TimeSeriesAugmenter(**FAST, random_state=0).fit(X, y)
@@ -123,6 +125,7 @@ def test_unknown_class_and_bad_params(gunpoint_small):
         TimeSeriesAugmenter(**FAST).fit(X[:17], y[:17])
 
 
+@pytest.mark.slow
 def test_from_series_windows_one_long_series():
     stocks = load_stocks(window=None).iloc[:300]
     aug = TimeSeriesAugmenter(**FAST, random_state=0).from_series(stocks, window=24, stride=2)
@@ -145,6 +148,7 @@ def test_trainer_passthrough(gunpoint_small):
         TimeSeriesAugmenter(**FAST, trainer="gpu").fit(X, y)
 
 
+@pytest.mark.slow
 def test_clone_and_imblearn_pipeline(gunpoint_small):
     from ganaug.timeseries.classifier import SeriesClassifier
 
