@@ -108,7 +108,20 @@ def main(argv=None) -> int:
                     elif params is None:
                         Xa, ya = _baseline(arm, seed, args.ctgan_epochs).fit_resample(Xtr, ytr)
                     else:
-                        Xa, ya = _ganaug(params, seed, args.epochs).fit_resample(Xtr, ytr)
+                        p = dict(params)
+                        filters = p.pop("_filters", [])
+                        aug = _ganaug(p, seed, args.epochs)
+                        Xa, ya = aug.fit_resample(Xtr, ytr)
+                        for q in filters:  # the same fitted model, sampled through the discriminator filter
+                            aug.set_params(filter_synthetic=True, filter_quantile=q)
+                            wanted = {k: v for k, v in aug.sampling_strategy_.items() if v > 0}
+                            Xf, yf = aug.sample(wanted, random_state=seed)
+                            Xq = pd.concat([Xtr, Xf], ignore_index=True)
+                            yq = np.concatenate([ytr, np.asarray(yf)])
+                            rq = _score(Xq, yq, Xte, yte, minority, seed)
+                            rows.append({"dataset": ds, "split": split, "arm": f"{arm}+f{q}", **rq, "time": 0.0})
+                            print(f"{ds:10s} split {split} {arm + '+f' + str(q):20s} hgb {rq['hgb']:.4f} lr {rq['lr']:.4f}",
+                                  flush=True)
                     fit_time = time.time() - t0
                     res = {**_score(Xa, np.asarray(ya), Xte, yte, minority, seed), "time": fit_time}
                     if params is None:
@@ -119,7 +132,8 @@ def main(argv=None) -> int:
                       flush=True)
     df = pd.DataFrame(rows)
     table = df.groupby(["dataset", "arm"])[["hgb", "lr"]].mean().unstack("dataset")
-    order = [a for a in ["none", "ros", "smote", "ctgan"] if a in df.arm.unique()] + list(variants)
+    order = [a for a in ["none", "ros", "smote", "ctgan"] if a in df.arm.unique()]
+    order += [a for a in df.arm.unique() if a not in order]
     summary = df.groupby(["arm", "dataset"])[["hgb", "lr"]].mean().groupby("arm").mean().loc[order]
     pd.set_option("display.width", 200)
     print("\nmean minority PR-AUC per table (test splits):")

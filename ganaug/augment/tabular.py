@@ -81,7 +81,11 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
         Add TAC-GAN's twin classifier (trained on generated rows) so that the
         classifier loss matches each class's distribution instead of
         pushing rows away from the class boundary.
-    filter_synthetic : bool, default=False
+    calibrate : bool, default=True
+        After training, match each class's one-column marginals to the
+        training rows (see :mod:`ganaug.tabular.calibration`): logit biases
+        for levels, modes and missing rates, and quantile maps for values.
+    filter_synthetic : bool, default=True
         Draw ``1 / (1 - filter_quantile)`` times the rows asked for and
         return those the trained discriminator finds most realistic: the
         lowest-scoring ``filter_quantile`` share of each class is rejected.
@@ -155,7 +159,8 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
         pack_by_class: bool = True,
         classifier_weight: float = 1.0,
         twin_classifier: bool = True,
-        filter_synthetic: bool = False,
+        calibrate: bool = True,
+        filter_synthetic: bool = True,
         filter_quantile: float = 0.2,
         validation: str | None = None,
         validation_size: float = 0.2,
@@ -185,6 +190,7 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
         self.classifier_weight = classifier_weight
         self.twin_classifier = twin_classifier
         self.pack_by_class = pack_by_class
+        self.calibrate = calibrate
         self.filter_synthetic = filter_synthetic
         self.filter_quantile = filter_quantile
         self.validation = validation
@@ -296,6 +302,12 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
             self.validation_scores_ = [(int(e), float(s)) for e, s in cb.scores]
             self.best_epoch_ = int(cb.best_epoch)
         self.module_.cpu().eval()
+        self.calibration_ = None
+        if self.calibrate:
+            from ganaug.tabular.calibration import MarginalCalibration
+
+            self.calibration_ = MarginalCalibration.fit(self.module_, tt, sampler, encoded, tt.feature_matrix(fit_frame),
+                                                        fit_codes, n_classes, seed)
 
     def _build_module(self, tt: TabularTransformer, n_classes: int) -> TabularGAN:
         return TabularGAN(
@@ -364,15 +376,61 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
             chunk = codes[lo : lo + _CHUNK_ROWS]
             encoded = self._encoded_rows(chunk, rng, gen)
             seed_inv = int(rng.integers(2**31 - 1))
+            cal = getattr(self, "calibration_", None)
+            value_map = None if cal is None else cal.value_map(chunk)
             if isinstance(encoded, tuple):
-                parts.append(self.transformer_.inverse_from_parts(*encoded, random_state=seed_inv))
+                parts.append(self.transformer_.inverse_from_parts(*encoded, random_state=seed_inv, value_map=value_map))
             else:
-                parts.append(self.transformer_.inverse_transform(encoded, random_state=seed_inv))
+                parts.append(self.transformer_.inverse_transform(encoded, random_state=seed_inv, value_map=value_map))
         if len(parts) == 1:
             return parts[0]
         if isinstance(parts[0], pd.DataFrame):
             return pd.concat(parts, ignore_index=True)
         return np.concatenate(parts)
+
+    def iter_samples(self, n_samples, chunk_size: int = 100_000, random_state=None):
+        """Generate rows in chunks, for more rows than fit in memory at once.
+
+        Parameters
+        ----------
+        n_samples : int or dict
+            As in :meth:`sample`: a total with the training class mix, or
+            ``{class: count}``.
+        chunk_size : int, default=100000
+            Rows per yielded chunk; memory stays bounded by one chunk.
+        random_state : int, optional
+            Seed of the whole stream (the same seed gives the same chunks).
+
+        Yields
+        ------
+        X_chunk or (X_chunk, y_chunk)
+            Like :meth:`sample` (classes grouped in order over the stream).
+
+        Examples
+        --------
+        >>> from ganaug.augment.tabular import TabularAugmenter
+        >>> from ganaug.datasets import load_default
+        >>> X, y = load_default()
+        >>> aug = TabularAugmenter(epochs=1, random_state=0).fit(X[:2000], y[:2000])
+        >>> [len(Xc) for Xc, yc in aug.iter_samples(2500, chunk_size=1000, random_state=0)]
+        [1000, 1000, 500]
+        """
+        from sklearn.utils.validation import check_is_fitted
+
+        from ganaug.utils import limit_threads, seed_from_random_state
+
+        check_is_fitted(self, "seed_")
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+            raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
+        counts = self._resolve_counts(n_samples)
+        seed = int(self._sample_rng.integers(2**31 - 1)) if random_state is None else seed_from_random_state(random_state)
+        codes = np.repeat(np.arange(len(counts)), counts)
+        seeds = np.random.default_rng(seed).integers(0, 2**31 - 1, size=max(1, -(-len(codes) // chunk_size)))
+        limit_threads()
+        for i, lo in enumerate(range(0, len(codes), chunk_size)):
+            chunk = codes[lo : lo + chunk_size]
+            X_new = self._generate(chunk, int(seeds[i]))
+            yield (X_new, self._label_format.build(self.classes_[chunk])) if self.labelled_ else X_new
 
     def _encoded_rows(self, codes: np.ndarray, rng: np.random.Generator, gen: torch.Generator) -> np.ndarray:
         module = self.module_
@@ -429,7 +487,9 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
     def _get_state(self) -> tuple[dict, dict]:
         if self.backend == "ctgan":
             raise ValueError("a backend='ctgan' model cannot be saved without pickle; use backend='ganaug' to save")
+        cal_state, cal_tensors = (None, {}) if self.calibration_ is None else self.calibration_.get_state()
         state = {
+            "calibration": cal_state,
             "input_layout": self.input_layout_,
             "n_features_in": int(self.n_features_in_),
             "transformer": self.transformer_.get_state(),
@@ -439,6 +499,7 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
             "best_epoch": self.best_epoch_,
         }
         tensors = {_MODULE_PREFIX + k: v for k, v in self.module_.weights().items()}
+        tensors.update(cal_tensors)
         return state, tensors
 
     def _set_state(self, state: dict, tensors: dict) -> None:
@@ -450,5 +511,10 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
         self._sampler = ConditionalSampler.for_generation(state["sampler"])
         weights = {k[len(_MODULE_PREFIX):]: v for k, v in tensors.items() if k.startswith(_MODULE_PREFIX)}
         self.module_ = TabularGAN.from_weights(state["module"], weights)
+        self.calibration_ = None
+        if state.get("calibration") is not None:
+            from ganaug.tabular.calibration import MarginalCalibration
+
+            self.calibration_ = MarginalCalibration.from_state(state["calibration"], tensors)
         self.validation_scores_ = [tuple(s) for s in state.get("validation_scores", [])]
         self.best_epoch_ = state.get("best_epoch")

@@ -355,6 +355,9 @@ class TabularGAN(GANModule):
             self.classifier = self._make_classifier(int(classifier_dim))
             if twin_classifier:
                 self.twin = self._make_classifier(int(classifier_dim))
+        # per-class additive bias on the generator's one-hot logits, used only when sampling (marginal
+        # calibration after training, see ganaug.tabular.calibration); zero = none
+        self.register_buffer("logit_bias", torch.zeros(max(self.n_classes, 1), self.data_dim))
         self.register_buffer("category_positions",
                              torch.tensor([int(p) for p in category_positions], dtype=torch.long), persistent=False)
 
@@ -458,7 +461,7 @@ class TabularGAN(GANModule):
                 k = categories[lo : lo + batch_size].to(self.device)
                 dev = generator.device if generator is not None else self.device
                 z = torch.randn((len(c), self.embedding_dim), generator=generator, device=dev).to(self.device)
-                raw = net.raw(z, self.condition(c, k))
+                raw = net.raw(z, self.condition(c, k)) + self.logit_bias[c]
                 if parts:
                     a, ch = act.sample_parts(raw, generator=generator)
                     alpha[lo : lo + len(c)] = a.float().cpu()

@@ -652,6 +652,28 @@ class TabularTransformer:
                 out[:, j] = idx
         return out
 
+    def decoded_continuous(self, alpha, choice) -> list[tuple[int, np.ndarray, np.ndarray]]:
+        """``(column index, value, missing)`` of each continuous column, before clipping and rounding."""
+        self._check_fitted()
+        out = []
+        for i, (col, (t, j)) in enumerate(zip(self.columns_, self._parts)):
+            if col.kind == "continuous":
+                captured = {}
+
+                def grab(x, m, captured=captured):
+                    captured["x"] = x.copy()
+                    return x
+
+                _, miss = self._decode_continuous(col, np.asarray(alpha)[:, t], np.asarray(choice)[:, j], grab)
+                out.append((i, captured["x"], miss))
+        return out
+
+    @property
+    def continuous_columns(self) -> list[int]:
+        """Indices of the continuous columns."""
+        self._check_fitted()
+        return [i for i, c in enumerate(self.columns_) if c.kind == "continuous"]
+
     @property
     def categorical_mask(self) -> np.ndarray:
         """True for the columns that :meth:`feature_matrix` gives as level indices."""
@@ -659,7 +681,7 @@ class TabularTransformer:
         return np.array([c.kind == "discrete" for c in self.columns_])
 
     # ------------------------------------------------------------------ inverse
-    def inverse_transform(self, encoded, random_state=None):
+    def inverse_transform(self, encoded, random_state=None, value_map=None):
         """Decode a matrix (real encodings or generator outputs) back to the fitted layout.
 
         One-hots are read by argmax, so soft generator outputs are fine.
@@ -677,15 +699,18 @@ class TabularTransformer:
             alpha[:, t] = E[:, pos]
         for j, span in enumerate(self._soft_spans):
             choice[:, j] = np.argmax(E[:, span.start : span.start + span.width], axis=1)
-        return self.inverse_from_parts(alpha, choice, random_state=random_state)
+        return self.inverse_from_parts(alpha, choice, random_state=random_state, value_map=value_map)
 
-    def inverse_from_parts(self, alpha, choice, random_state=None):
+    def inverse_from_parts(self, alpha, choice, random_state=None, value_map=None):
         """Decode from the scalars and the chosen index of every one-hot span.
 
         ``alpha`` is ``(n, n_tanh)`` (the ``tanh`` spans in order) and
         ``choice`` ``(n, n_softmax)`` (the index picked in each ``softmax``
         span, in order); this is what the generator's sampling mode returns,
-        so no ``(n, output_dim)`` matrix or argmax is needed.
+        so no ``(n, output_dim)`` matrix or argmax is needed. ``value_map``,
+        if given, is called as ``value_map(column_index, x, missing)`` on each
+        continuous column's decoded values before they are clipped and
+        rounded, and returns the values to use (marginal calibration).
         """
         self._check_fitted()
         alpha, choice = np.asarray(alpha), np.asarray(choice)
@@ -697,15 +722,16 @@ class TabularTransformer:
             )
         rng = np.random.default_rng(self.random_state if random_state is None else random_state)
         arrays = []
-        for col, (t, j) in zip(self.columns_, self._parts):
+        for i, (col, (t, j)) in enumerate(zip(self.columns_, self._parts)):
             if col.kind == "continuous":
-                values, miss = self._decode_continuous(col, alpha[:, t], choice[:, j])
+                mapper = None if value_map is None else (lambda x, m, i=i: value_map(i, x, m))
+                values, miss = self._decode_continuous(col, alpha[:, t], choice[:, j], mapper)
             else:
                 values, miss = self._decode_discrete(col, choice[:, j], rng)
             arrays.append(_restore(col, values, miss))
         return self._assemble(arrays, n)
 
-    def _decode_continuous(self, col: _Column, alpha: np.ndarray, choice: np.ndarray):
+    def _decode_continuous(self, col: _Column, alpha: np.ndarray, choice: np.ndarray, mapper=None):
         k = len(col.means)
         miss = choice == k
         mode = np.minimum(choice, k - 1)
@@ -713,6 +739,8 @@ class TabularTransformer:
         a = np.clip(alpha.astype(np.float64), -1.0, 1.0)
         with np.errstate(over="ignore", invalid="ignore"):
             x = col.center + col.scale * (means[mode] + 4.0 * stds[mode] * a)
+        if mapper is not None:
+            x = mapper(x, miss)
         x = np.clip(x, col.minimum, col.maximum)
         if col.whole:
             x = np.rint(x)

@@ -84,6 +84,17 @@ def test_sample_counts_seed_and_unknown_label(fitted):
         fitted.sample({"ugly": 3})
 
 
+def test_iter_samples_streams_bounded_chunks(fitted):
+    chunks = list(fitted.iter_samples({"bad": 1200, "good": 300}, chunk_size=500, random_state=4))
+    assert [len(X) for X, _ in chunks] == [500, 500, 500]
+    y_all = pd.concat([y for _, y in chunks], ignore_index=True)
+    assert y_all.value_counts().to_dict() == {"bad": 1200, "good": 300}
+    again = list(fitted.iter_samples({"bad": 1200, "good": 300}, chunk_size=500, random_state=4))
+    pd.testing.assert_frame_equal(chunks[1][0], again[1][0])
+    with pytest.raises(ValueError, match="chunk_size"):
+        next(fitted.iter_samples(10, chunk_size=0))
+
+
 def test_unlabelled_fit_samples_rows_only(credit):
     X, _ = credit
     aug = TabularAugmenter(random_state=0, **TINY).fit(X.iloc[:600])
