@@ -50,7 +50,10 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
         ``strategy``, ``precision``, ``callbacks``...) or a ready ``Trainer``.
     backend : {"ganaug", "ctgan"}, default="ganaug"
         ``"ctgan"`` trains the classic ``ctgan.CTGAN`` (optional extra,
-        BUSL-1.1 licence) behind the same API; it cannot be saved.
+        BUSL-1.1 licence) behind the same API; it cannot be saved, and the
+        ganaug-only options (``calibrate``, ``filter_synthetic``,
+        ``classifier_weight``, ``validation``, ``pack_by_class``...) do not
+        apply to it.
     embedding_dim : int, default=128
         Noise size.
     generator_dim, discriminator_dim : tuple of int, default=(256, 256)
@@ -242,8 +245,8 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
             raise ValueError(f"class_balance must be in [0, 1], got {self.class_balance!r}")
         if not 0.0 <= float(self.dropout) < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
-        if self.backend == "ctgan" and (self.filter_synthetic or self.validation is not None):
-            raise ValueError("filter_synthetic and validation need backend='ganaug' (CTGAN's critic is not exposed)")
+        if self.backend == "ctgan" and self.validation is not None:
+            raise ValueError("validation needs backend='ganaug' (CTGAN's training loop cannot be checkpointed)")
 
     def _validate_X(self, X, reset: bool):
         frame, layout = TabularTransformer.to_frame(X)
