@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from torch.utils.data import BatchSampler, DataLoader, WeightedRandomSampler
@@ -217,7 +219,10 @@ class ImageAugmenter(BaseAugmenter):
         n_classes = 1 if self.classes_ is None else len(self.classes_)
         self.module_ = self._build_module(n_classes)
         self.module_.init_output_bias(X_internal.mean(dim=(0, 2, 3)))
-        self._train(self.module_, self._loader(X_internal, codes, seed))
+        with warnings.catch_warnings():
+            # the EMA copy of the generator stays in eval mode on purpose
+            warnings.filterwarnings("ignore", message=r".*module\(s\) in eval mode.*")
+            self._train(self.module_, self._loader(X_internal, codes, seed))
         self.module_.cpu().eval()
 
     def _generate(self, codes: np.ndarray, seed: int):
