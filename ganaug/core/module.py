@@ -283,11 +283,11 @@ class GANModule(pl.LightningModule):
         d_loss = self.adversarial_loss.discriminator_loss(real_logits, fake_logits)
         logs: dict[str, float] = {}
         if self.adversarial_loss.is_wasserstein:
-            logs["wasserstein"] = float(real_logits.mean() - fake_logits.mean())
+            logs["wasserstein"] = float((real_logits.mean() - fake_logits.mean()).detach())
         if self.adversarial_loss.needs_gradient_penalty:
             gp = gradient_penalty(lambda x: self._logits(x, cond)[0], real_in, fake_in)
             d_loss = d_loss + self.adversarial_loss.gp_weight * gp
-            logs["gradient_penalty"] = float(gp)
+            logs["gradient_penalty"] = float(gp.detach())
         extra = self.discriminator_extra_loss(real, fake, cond, real_extras, fake_extras, z)
         if extra is not None:
             d_loss = d_loss + extra
@@ -334,7 +334,7 @@ class GANModule(pl.LightningModule):
         record: dict[str, float] = {"epoch": float(self.current_epoch), "step": float(self._batches_seen)}
 
         d_loss, logs = self._discriminator_update(opt_d, real, cond)
-        record["d_loss"] = float(d_loss)
+        record["d_loss"] = float(d_loss.detach())
         record.update(logs)
 
         if self._batches_seen % self.n_critic == 0:
@@ -359,14 +359,35 @@ class GANModule(pl.LightningModule):
                 opt_d.optimizer.load_state_dict(saved[1])
             if self.generator_ema is not None:
                 self.generator_ema.update(self.generator)
-            record["g_loss"] = float(g_loss)
+            record["g_loss"] = float(g_loss.detach())
 
-        for key, value in record.items():
-            if key not in ("epoch", "step"):
-                self.log(key, value, prog_bar=key in ("d_loss", "g_loss"), on_step=True, on_epoch=False,
-                         batch_size=real.shape[0])
+        self._log_record(record, real.shape[0])
         if self.record_history:
             self.history.append(record)
+
+    def _log_record(self, record: dict[str, float], batch_size: int) -> None:
+        """Send the step's values to Lightning's loggers / progress bar.
+
+        ``self.log`` costs about a millisecond per value, as much as a small
+        network's whole step, so values go out only every
+        ``trainer.log_every_n_steps`` batches and only when a logger or a
+        progress bar will read them. :attr:`history` keeps every step anyway.
+        """
+        trainer = self._trainer
+        if trainer is None:
+            return
+        has_bar = trainer.progress_bar_callback is not None
+        if not trainer.loggers and not has_bar:
+            return
+        every = max(1, int(getattr(trainer, "log_every_n_steps", 50) or 1))
+        if self._batches_seen % every and self._batches_seen != 1:
+            return
+        for key, value in record.items():
+            if key in ("epoch", "step"):
+                continue
+            on_bar = key in ("d_loss", "g_loss")
+            if trainer.loggers or on_bar:
+                self.log(key, value, prog_bar=on_bar, on_step=True, on_epoch=False, batch_size=batch_size)
 
     # --------------------------------------------------------------- sampling
     @torch.no_grad()

@@ -26,7 +26,7 @@ _DEFAULTS: dict[str, Any] = {
     "enable_checkpointing": False,
     "enable_model_summary": False,
     "num_sanity_val_steps": 0,
-    "log_every_n_steps": 1,
+    "log_every_n_steps": 50,
 }
 
 _LIGHTNING_LOGGERS = ("lightning.pytorch", "lightning.fabric", "pytorch_lightning", "lightning")
