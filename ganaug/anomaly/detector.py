@@ -1,0 +1,456 @@
+"""``GANAnomalyDetector``: pyod-style anomaly scores from a GAN trained on normal data."""
+
+from __future__ import annotations
+
+import numbers
+import os
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.utils.validation import check_is_fitted
+
+from ganaug.anomaly._backends import BACKENDS, auto_epochs
+from ganaug.anomaly._encoding import SeriesCodec, TableCodec, as_float_array, check_finite
+from ganaug.anomaly.base import BaseDetector, check_contamination
+from ganaug.exceptions import ModelFormatError
+from ganaug.io import load_model_dir, save_model_dir, to_jsonable
+from ganaug.utils import limit_threads, seed_everything, seed_from_random_state
+
+__all__ = ["GANAnomalyDetector"]
+
+SCORES = ("hybrid", "reconstruction", "discriminator")
+MODALITIES = ("auto", "tabular", "image", "series")
+_COMPONENTS = ("residual", "feature", "discriminator")
+
+
+def _count(value, name: str, low: int, allow_none: bool = False) -> int | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ValueError(f"{name} must be an int >= {low}{' or None' if allow_none else ''}, got {value!r}")
+    return int(value)
+
+
+def _real(value, name: str, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not low <= float(value) <= high:
+        raise ValueError(f"{name} must be a number in [{low}, {high}], got {value!r}")
+    return float(value)
+
+
+class GANAnomalyDetector(BaseDetector):
+    """Anomaly detector from a GAN trained on normal data, with pyod's interface.
+
+    A GAN trained on normal data knows normality twice: its discriminator
+    rejects what it has not seen, and its generator cannot reconstruct it.
+    ``fit`` trains a ganaug GAN (``TabularGAN`` for tables,
+    ``ConditionalImageGAN`` for images, ``RecurrentGAN`` on sliding windows of
+    a series), then an encoder ``E`` into the generator's latent space with
+    the GAN frozen (f-AnoGAN). Scoring is batched: ``z* = E(x)``, optionally
+    refined by ``inversion_steps`` of the batched latent inversion of
+    :func:`ganaug.core.latent.invert`; no per-sample optimisation loop.
+
+    Parameters
+    ----------
+    contamination : float, default=0.1
+        Expected share of anomalies, in (0, 0.5]; sets ``threshold_``.
+    score : {"hybrid", "reconstruction", "discriminator"}, default="hybrid"
+        ``"reconstruction"``: residual ``||x - G(z*)||``; ``"discriminator"``:
+        minus the discriminator's logit; ``"hybrid"`` (AnoGAN):
+        ``(1 - lambda_) * residual + lambda_ * feature-matching residual
+        ||f(x) - f(G(z*))||`` (``f`` = the discriminator's last hidden layer),
+        plus ``discriminator_weight`` times the discriminator term. Each
+        component is first standardised by its median and interquartile range
+        on the training data, so the weights mean what they say.
+    modality : {"auto", "tabular", "image", "series"}, default="auto"
+        ``"auto"``: 1-D input is a series, 2-D a table, 3-D ``(N, H, W)`` and
+        4-D ``(N, C, H, W)`` / ``(N, H, W, C)`` images. A multivariate series
+        ``(T, channels)`` needs ``modality="series"``.
+    epochs : int, optional
+        GAN training epochs; default: about 1500 optimiser steps.
+    encoder_epochs : int, optional
+        Encoder training epochs; default: about 600 steps. 0 = no encoder
+        (latents start from noise; then ``inversion_steps`` must be > 0).
+    batch_size : int, optional
+        Rows (images, windows) per step; default ``min(256, n)``. An explicit
+        value larger than the training data is an error.
+    latent_dim : int, default=32
+        Latent size (tables, images); series use the recurrent generator's
+        noise sequence.
+    hidden_dim : int, default=128
+        Width of the networks (tables: MLP width; images: generator base
+        width; series: recurrent hidden size, default 32 there).
+    lambda_ : float, default=0.1
+        Weight of the feature-matching term in ``"hybrid"`` (AnoGAN's lambda).
+    discriminator_weight : float, default=0.0
+        Weight of the discriminator term added to ``"hybrid"``.
+    kappa : float, default=1.0
+        Weight of the feature term when training the encoder (f-AnoGAN).
+    inversion_steps : int, default=0
+        Batched Adam steps that refine ``E(x)`` by latent inversion.
+    inversion_lr : float, default=0.05
+    window : int, default=32
+        Series: window length. Scores are per time step: the average, over
+        every window covering a step, of that step's component.
+    stride : int, default=1
+        Series: stride between training windows (scoring uses every window).
+    scoring_batch_size : int, default=4096
+        Items scored at once.
+    gan_options : dict, optional
+        Extra keyword arguments of the GAN module (``loss``, ``n_critic``,
+        ``lr_g``, ``ema_decay``, ...).
+    trainer : None, dict or lightning.pytorch.Trainer
+        Lightning settings (accelerator, devices, precision, callbacks...).
+    random_state : int, optional
+        Seeds numpy, torch and Lightning: same seed, same scores.
+
+    Attributes
+    ----------
+    decision_scores_ : ndarray of shape (n_samples,)
+        Scores of the training data (per time step for a series).
+    threshold_ : float
+        The ``1 - contamination`` quantile of ``decision_scores_``.
+    labels_ : ndarray of int
+        0 / 1 labels of the training data.
+    modality_ : str
+    component_stats_ : dict
+        Median and interquartile range of each raw component on the normal
+        training data.
+    n_train_ : int
+        Rows (windows) the GAN was trained on (y == 0 rows when ``y`` is given).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ganaug.anomaly import GANAnomalyDetector
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 4))
+    >>> det = GANAnomalyDetector(contamination=0.05, epochs=3, encoder_epochs=3, hidden_dim=16,
+    ...                          random_state=0).fit(X)
+    >>> det.decision_scores_.shape, bool(det.labels_.mean() <= 0.06)
+    ((200,), True)
+    >>> far = np.full((1, 4), 8.0)
+    >>> bool(det.decision_function(far)[0] > det.decision_scores_.max())
+    True
+    >>> det.predict(far).tolist(), det.predict_proba(far).shape
+    ([1], (1, 2))
+    """
+
+    def __init__(
+        self,
+        contamination: float = 0.1,
+        score: str = "hybrid",
+        modality: str = "auto",
+        *,
+        epochs: int | None = None,
+        encoder_epochs: int | None = None,
+        batch_size: int | None = None,
+        latent_dim: int = 32,
+        hidden_dim: int = 128,
+        lambda_: float = 0.1,
+        discriminator_weight: float = 0.0,
+        kappa: float = 1.0,
+        inversion_steps: int = 0,
+        inversion_lr: float = 0.05,
+        window: int = 32,
+        stride: int = 1,
+        scoring_batch_size: int = 4096,
+        gan_options: dict | None = None,
+        trainer: Any = None,
+        random_state: int | None = None,
+    ) -> None:
+        self.contamination = contamination
+        self.score = score
+        self.modality = modality
+        self.epochs = epochs
+        self.encoder_epochs = encoder_epochs
+        self.batch_size = batch_size
+        self.latent_dim = latent_dim
+        self.hidden_dim = hidden_dim
+        self.lambda_ = lambda_
+        self.discriminator_weight = discriminator_weight
+        self.kappa = kappa
+        self.inversion_steps = inversion_steps
+        self.inversion_lr = inversion_lr
+        self.window = window
+        self.stride = stride
+        self.scoring_batch_size = scoring_batch_size
+        self.gan_options = gan_options
+        self.trainer = trainer
+        self.random_state = random_state
+
+    # ---------------------------------------------------------- validation
+    def _check_params(self) -> None:
+        check_contamination(self.contamination)
+        if self.score not in SCORES:
+            raise ValueError(f"score must be one of {SCORES}, got {self.score!r}")
+        if self.modality not in MODALITIES:
+            raise ValueError(f"modality must be one of {MODALITIES}, got {self.modality!r}")
+        _count(self.epochs, "epochs", 1, allow_none=True)
+        _count(self.encoder_epochs, "encoder_epochs", 0, allow_none=True)
+        _count(self.batch_size, "batch_size", 2, allow_none=True)
+        _count(self.latent_dim, "latent_dim", 1)
+        _count(self.hidden_dim, "hidden_dim", 4)
+        _count(self.inversion_steps, "inversion_steps", 0)
+        _count(self.window, "window", 2)
+        _count(self.stride, "stride", 1)
+        _count(self.scoring_batch_size, "scoring_batch_size", 1)
+        _real(self.lambda_, "lambda_", 0.0, 1.0)
+        _real(self.discriminator_weight, "discriminator_weight", 0.0, 1e6)
+        _real(self.kappa, "kappa", 0.0, 1e6)
+        _real(self.inversion_lr, "inversion_lr", 1e-12, 1e3)
+        if self.gan_options is not None and not isinstance(self.gan_options, dict):
+            raise TypeError(f"gan_options must be a dict or None, got {type(self.gan_options).__name__}")
+        if self.encoder_epochs == 0 and self.inversion_steps == 0 and self.score != "discriminator":
+            raise ValueError("encoder_epochs=0 needs inversion_steps > 0 to find latents for the reconstruction score")
+
+    def _resolve_modality(self, X) -> str:
+        if self.modality != "auto":
+            return self.modality
+        ndim = X.ndim if isinstance(X, (np.ndarray, pd.DataFrame, pd.Series)) else np.ndim(np.asarray(X, dtype=object))
+        if ndim == 1:
+            return "series"
+        if ndim == 2:
+            return "tabular"
+        if ndim in (3, 4):
+            return "image"
+        raise ValueError(f"X must be 1-D (a series), 2-D (a table) or 3-/4-D (images), got {ndim} dimensions")
+
+    # -------------------------------------------------------------- encode
+    def _encode(self, X, fitting: bool) -> np.ndarray:
+        """Validated, encoded float32 array: rows ``(n, d)``, images ``(n, C, H, W)``, or series ``(T, C)``."""
+        m = self.modality_
+        if m == "tabular":
+            if isinstance(X, pd.Series) or (not isinstance(X, pd.DataFrame) and np.ndim(X) != 2):
+                raise ValueError(f"X must be 2-D (rows, features) for tabular data, got shape {np.shape(X)}")
+            if len(X) == 0:
+                raise ValueError("X is empty (0 rows)")
+            if fitting:
+                self._codec = TableCodec().fit(X)
+            return self._codec.transform(X)
+        if m == "image":
+            from ganaug.image.encoding import ImageEncoder
+
+            arr = np.asarray(X)
+            if arr.ndim not in (3, 4):
+                raise ValueError(f"images must be 3-D (N, H, W) or 4-D (N, C, H, W)/(N, H, W, C), got shape {arr.shape}")
+            if arr.shape[0] == 0:
+                raise ValueError("X is empty (0 images)")
+            check_finite(as_float_array(arr, "X"), "X")
+            if fitting:
+                self._codec = ImageEncoder().fit(arr)
+                x = self._codec.transform(arr)
+                if x.shape[-1] != x.shape[-2] or x.shape[-1] % 4:
+                    raise ValueError(f"images must be square with a side that is a multiple of 4, got "
+                                     f"{tuple(x.shape[-2:])}")
+                return x.numpy().astype(np.float32)
+            return self._codec.transform(arr).numpy().astype(np.float32)
+        # series: time along the first axis
+        arr = as_float_array(X.to_numpy() if isinstance(X, (pd.DataFrame, pd.Series)) else X, "X")
+        if arr.ndim == 1:
+            arr = arr[:, None]
+        if arr.ndim != 2:
+            raise ValueError(f"a series must be 1-D (T,) or 2-D (T, channels), got shape {arr.shape}")
+        check_finite(arr, "X")
+        if fitting:
+            self._codec = SeriesCodec().fit(arr)
+        elif arr.shape[1] != len(self._codec.center):
+            raise ValueError(f"X has {arr.shape[1]} channels, but the detector was fitted on {len(self._codec.center)}")
+        if arr.shape[0] < self.window:
+            raise ValueError(f"the series has {arr.shape[0]} steps, fewer than window={self.window}")
+        return self._codec.transform(arr)
+
+    @staticmethod
+    def _check_y(y, n: int) -> np.ndarray:
+        yy = np.asarray(y)
+        if yy.ndim != 1 or len(yy) != n:
+            raise ValueError(f"y must be 1-D with one label per row ({n}), got shape {yy.shape}")
+        try:
+            yf = yy.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError("y must hold 0 (normal) and 1 (anomaly)") from None
+        if not np.isin(yf, (0.0, 1.0)).all():
+            bad = yy[~np.isin(yf, (0.0, 1.0))][0]
+            raise ValueError(f"y must hold 0 (normal) and 1 (anomaly), found {bad!r}")
+        return yf.astype(np.int64)
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y=None) -> "GANAnomalyDetector":
+        """Train the GAN and the encoder on ``X`` (only its ``y == 0`` rows when ``y`` is given).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame
+            Table ``(n, d)``, images, or one series ``(T,)`` / ``(T, channels)``.
+        y : array-like of 0/1, optional
+            1 marks a known anomaly (per row, image, or time step). Known
+            anomalies are kept out of training but still scored in
+            ``decision_scores_``.
+        """
+        self._check_params()
+        self.modality_ = self._resolve_modality(X)
+        data = self._encode(X, fitting=True)
+        n = len(data)
+        normal = np.ones(n, dtype=bool)
+        if y is not None:
+            normal = self._check_y(y, n) == 0
+            if not normal.any():
+                raise ValueError("y marks every row as an anomaly; at least some normal (y == 0) rows are needed")
+        self.n_labelled_anomalies_ = int((~normal).sum())
+        train = self._training_items(data, normal)
+        if len(train) < 2:
+            raise ValueError(f"only {len(train)} normal training item(s); GANAnomalyDetector needs at least 2")
+        if self.batch_size is not None and self.batch_size > len(train):
+            what = "windows" if self.modality_ == "series" else "rows"
+            raise ValueError(f"the training data has {len(train)} {what}, fewer than batch_size={self.batch_size}; "
+                             "lower batch_size (or leave it None)")
+        batch = self.batch_size or min(256, len(train))
+        epochs = self.epochs or auto_epochs(len(train), batch, 1500)
+        enc_epochs = self.encoder_epochs if self.encoder_epochs is not None else auto_epochs(len(train), batch, 600)
+        seed = seed_from_random_state(self.random_state)
+        self.seed_ = seed
+        limit_threads()
+        seed_everything(seed)
+        self._backend = BACKENDS[self.modality_](self._backend_params())
+        self._backend.fit(torch.as_tensor(train), epochs=epochs, encoder_epochs=enc_epochs, batch_size=batch,
+                          seed=seed, trainer=self.trainer)
+        self.history_ = self._backend.history
+        self.n_train_ = len(train)
+        # standardise each component on the normal training items
+        parts = self._raw_parts(train)
+        self.component_stats_ = {}
+        for k, v in parts.items():
+            v = v.ravel()
+            q1, med, q3 = np.percentile(v, [25, 50, 75])
+            self.component_stats_[k] = {"median": float(med), "iqr": float(q3 - q1) if q3 > q1 else float(np.std(v)) or 1.0}
+        self.decision_scores_ = self._score_encoded(data)
+        self._process_decision_scores()
+        return self
+
+    def _backend_params(self) -> dict:
+        hidden = self.hidden_dim
+        if self.modality_ == "series" and hidden == 128:
+            hidden = 32
+        p = {"latent_dim": self.latent_dim, "hidden_dim": hidden, "kappa": self.kappa,
+             "gan_options": dict(self.gan_options or {})}
+        if self.modality_ == "tabular":
+            p["spans"] = self._codec.spans
+        return p
+
+    def _training_items(self, data: np.ndarray, normal: np.ndarray) -> np.ndarray:
+        if self.modality_ != "series":
+            return data[normal]
+        T = len(data)
+        starts = np.arange(0, T - self.window + 1, self.stride)
+        idx = starts[:, None] + np.arange(self.window)
+        ok = normal[idx].all(axis=1)  # windows with a known anomaly stay out of training
+        return data[idx[ok]]
+
+    # -------------------------------------------------------------- scoring
+    def _raw_parts(self, items: np.ndarray) -> dict[str, np.ndarray]:
+        return self._backend.parts(items, batch_size=self.scoring_batch_size, inversion_steps=self.inversion_steps,
+                                   inversion_lr=self.inversion_lr, seed=self.seed_)
+
+    def _combine(self, parts: dict[str, np.ndarray]) -> np.ndarray:
+        def z(k):
+            s = self.component_stats_[k]
+            return (parts[k] - s["median"]) / s["iqr"]
+
+        if self.score == "reconstruction":
+            return z("residual")
+        if self.score == "discriminator":
+            return z("discriminator")
+        if "feature" in parts:
+            out = (1.0 - self.lambda_) * z("residual") + self.lambda_ * z("feature")
+        else:
+            out = z("residual")
+        if self.discriminator_weight:
+            out = out + self.discriminator_weight * z("discriminator")
+        return out
+
+    def _windows(self, data: np.ndarray) -> np.ndarray:
+        """Every window of a series (stride 1), ``(T - window + 1, window, channels)``."""
+        w = np.lib.stride_tricks.sliding_window_view(data, self.window, axis=0).transpose(0, 2, 1)
+        return np.ascontiguousarray(w)
+
+    def _fold(self, values: np.ndarray, T: int) -> np.ndarray:
+        """Per-window-step values ``(n_windows, window)`` -> per time step: mean over the covering windows."""
+        pos = (np.arange(values.shape[0])[:, None] + np.arange(self.window)).ravel()
+        return np.bincount(pos, weights=values.ravel(), minlength=T) / np.bincount(pos, minlength=T)
+
+    def _score_encoded(self, data: np.ndarray) -> np.ndarray:
+        if self.modality_ != "series":
+            return self._combine(self._raw_parts(data))
+        return self._fold(self._combine(self._raw_parts(self._windows(data))), len(data))
+
+    def decision_function(self, X) -> np.ndarray:
+        """Anomaly score of each row (image, time step): higher = more abnormal."""
+        check_is_fitted(self, ["decision_scores_", "threshold_", "labels_"])
+        return self._score_encoded(self._encode(X, fitting=False))
+
+    def score_components(self, X) -> pd.DataFrame:
+        """The standardised components (residual, feature, discriminator) of each row, side by side.
+
+        For a series, each component is averaged per time step as in
+        :meth:`decision_function`.
+        """
+        check_is_fitted(self, ["decision_scores_"])
+        data = self._encode(X, fitting=False)
+        series = self.modality_ == "series"
+        parts = self._raw_parts(self._windows(data) if series else data)
+        cols = {}
+        for k in _COMPONENTS:
+            if k in parts:
+                s = self.component_stats_[k]
+                v = (parts[k] - s["median"]) / s["iqr"]
+                cols[k] = self._fold(v, len(data)) if series else v
+        return pd.DataFrame(cols)
+
+    # ---------------------------------------------------------- persistence
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the fitted detector to a directory (JSON + safetensors, never pickle)."""
+        check_is_fitted(self, ["decision_scores_"])
+        params = {k: v for k, v in self.get_params().items() if k != "trainer"}
+        config = {
+            "estimator": "GANAnomalyDetector",
+            "params": to_jsonable(params),
+            "modality": self.modality_,
+            "codec": self._codec.get_state() if self.modality_ != "image" else self._codec.to_json(),
+            "gan_kwargs": to_jsonable(self._backend.gan_config()),
+            "component_stats": self.component_stats_,
+            "seed": self.seed_,
+            "n_train": self.n_train_,
+            "n_labelled_anomalies": self.n_labelled_anomalies_,
+            "threshold": self.threshold_,
+        }
+        tensors = dict(self._backend.tensors())
+        tensors["decision_scores"] = torch.as_tensor(np.asarray(self.decision_scores_, dtype=np.float64))
+        save_model_dir(path, config, tensors)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "GANAnomalyDetector":
+        """Read a detector written by :meth:`save` (hashes checked, no pickle)."""
+        config, tensors = load_model_dir(path)
+        if config.get("estimator") != "GANAnomalyDetector":
+            raise ModelFormatError(f"{str(path)!r} holds a {config.get('estimator')!r}, not a GANAnomalyDetector")
+        det = cls(**config["params"])
+        det.modality_ = config["modality"]
+        if det.modality_ == "tabular":
+            det._codec = TableCodec.from_state(config["codec"])
+        elif det.modality_ == "series":
+            det._codec = SeriesCodec.from_state(config["codec"])
+        else:
+            from ganaug.image.encoding import ImageEncoder
+
+            det._codec = ImageEncoder.from_json(config["codec"])
+        det._backend = BACKENDS[det.modality_](det._backend_params())
+        det._backend.restore(config["gan_kwargs"], tensors)
+        det.component_stats_ = config["component_stats"]
+        det.seed_ = int(config["seed"])
+        det.n_train_ = int(config["n_train"])
+        det.n_labelled_anomalies_ = int(config["n_labelled_anomalies"])
+        det.history_ = []
+        det.decision_scores_ = tensors["decision_scores"].numpy().astype(np.float64)
+        det._process_decision_scores()
+        return det
