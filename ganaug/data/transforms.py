@@ -5,10 +5,12 @@ Items are ``(image, target)``. Images may be numpy arrays or torch tensors in
 arrays, so the image is converted, transformed and put back in its own layout
 (unless the transform itself returns a tensor, e.g. ``ToTensorV2``).
 
-Targets are class labels today; detection targets
-(``{"boxes": (K, 4), "labels": (K,)}``, passed as ``bboxes`` to an
-albumentations ``Compose`` with ``bbox_params``) will go through the same
-:func:`apply_transform`.
+Targets are class labels or detection targets
+``{"boxes": (K, 4), "labels": (K,)}``; boxes are passed as ``bboxes`` to an
+albumentations ``Compose`` with ``bbox_params`` (its ``format``: pascal_voc,
+coco, yolo or albumentations) and come back moved, clipped or dropped with
+their labels. :func:`detection_compose` builds such a ``Compose`` and
+:func:`detection_collate` batches items with different box counts.
 """
 
 from __future__ import annotations
@@ -18,7 +20,15 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-__all__ = ["apply_transform", "image_layout", "is_albumentations", "limit_worker_threads", "worker_init_fn"]
+__all__ = [
+    "apply_transform",
+    "detection_collate",
+    "detection_compose",
+    "image_layout",
+    "is_albumentations",
+    "limit_worker_threads",
+    "worker_init_fn",
+]
 
 
 def is_albumentations(transform) -> bool:
@@ -89,8 +99,13 @@ def apply_transform(transform, image, target):
         albumentations transforms are called as ``transform(image=...)`` on an
         (H, W[, C]) numpy array; any other callable as ``transform(image)``.
     image : ndarray or Tensor
-    target : class label
-        Returned unchanged.
+    target : class label or dict
+        A class label is returned unchanged. A detection target
+        ``{"boxes": (K, 4), "labels": (K,)}`` needs an albumentations
+        ``Compose`` with ``bbox_params`` (boxes in its format; see
+        :func:`detection_compose`) or a callable ``transform(image, target)``
+        returning ``(image, target)``; the boxes come back transformed with
+        the image (other keys of the dict are kept).
 
     Examples
     --------
@@ -104,12 +119,115 @@ def apply_transform(transform, image, target):
     if transform is None:
         return image, target
     if isinstance(target, dict):
-        raise NotImplementedError("detection targets (boxes) are not supported yet; items must be (image, label)")
+        return _apply_detection(transform, image, target)
     if not is_albumentations(transform):
         return transform(image), target
     arr, restore = _to_hwc(image)
     out = transform(image=arr)
     return restore(out["image"]), target
+
+
+def _bbox_processor(transform):
+    processors = getattr(transform, "processors", None) or {}
+    return processors.get("bboxes")
+
+
+def _apply_detection(transform, image, target: dict):
+    if "boxes" not in target or "labels" not in target:
+        raise ValueError("a detection target must be a dict with keys 'boxes' (K, 4) and 'labels' (K,)")
+    if not is_albumentations(transform):
+        out = transform(image, target)
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise TypeError("a non-albumentations transform of detection items must take (image, target) "
+                            "and return (image, target)")
+        return out
+    proc = _bbox_processor(transform)
+    if proc is None:
+        raise ValueError("this item has boxes but the albumentations transform has no bbox_params; build it with "
+                         "A.Compose([...], bbox_params=A.BboxParams(format=..., label_fields=['labels'])) "
+                         "or ganaug.data.detection_compose([...], format=...)")
+    fields = list(proc.params.label_fields or [])
+    if len(fields) != 1:
+        raise ValueError(f"bbox_params must have exactly one label field (e.g. label_fields=['labels']), got {fields}")
+    from ganaug.detection.boxes import check_target
+
+    boxes_in, labels_in = target["boxes"], target["labels"]
+    was_tensor = isinstance(boxes_in, torch.Tensor)
+    arr, restore = _to_hwc(image)
+    fmt = proc.params.format
+    checked = check_target(target, arr.shape[:2], fmt)  # clear errors for bad boxes or labels
+    boxes, labels = checked["boxes"].astype(np.float64), np.asarray(checked["labels"])
+    if len(boxes) and fmt in ("pascal_voc", "albumentations"):  # float error at the border is not an error
+        h, w = arr.shape[:2]
+        lim = np.array([w, h, w, h], dtype=np.float64) if fmt == "pascal_voc" else np.ones(4)
+        boxes = np.clip(boxes, 0, lim)
+    out = transform(image=arr, bboxes=boxes, **{fields[0]: labels})
+    new_boxes = np.asarray(out["bboxes"], dtype=np.float32).reshape(-1, 4)
+    new_labels = np.asarray(out[fields[0]]).astype(labels.dtype if len(labels) else np.int64).reshape(-1)
+    result = dict(target)
+    result["boxes"] = torch.from_numpy(new_boxes) if was_tensor else new_boxes
+    result["labels"] = torch.from_numpy(new_labels) if isinstance(labels_in, torch.Tensor) else new_labels
+    return restore(out["image"]), result
+
+
+def detection_compose(transforms, format: str = "pascal_voc", min_visibility: float = 0.0, **compose_kwargs):
+    """An albumentations ``Compose`` that moves boxes with the image.
+
+    Parameters
+    ----------
+    transforms : list of albumentations transforms
+    format : {"pascal_voc", "coco", "yolo", "albumentations"}, default="pascal_voc"
+        Format of the targets' boxes.
+    min_visibility : float, default=0.0
+        Boxes that keep less than this share of their area after the
+        transform are dropped with their labels (albumentations' rule).
+
+    Examples
+    --------
+    >>> import numpy as np, albumentations as A
+    >>> from ganaug.data import apply_transform, detection_compose
+    >>> t = detection_compose([A.HorizontalFlip(p=1.0)], format="pascal_voc")
+    >>> img, target = apply_transform(t, np.zeros((1, 10, 20), np.uint8), {"boxes": [[0, 0, 5, 5]], "labels": [7]})
+    >>> img.shape, target["boxes"].tolist(), target["labels"].tolist()
+    ((1, 10, 20), [[15.0, 0.0, 20.0, 5.0]], [7])
+    """
+    import albumentations as A
+
+    from ganaug.detection.boxes import _check_format
+
+    _check_format(format)
+    params = A.BboxParams(format=format, label_fields=["labels"], min_visibility=float(min_visibility), clip=True)
+    return A.Compose(list(transforms), bbox_params=params, **compose_kwargs)
+
+
+def detection_collate(batch):
+    """``DataLoader(collate_fn=...)`` for detection items ``(image, target)`` with any number of boxes.
+
+    Images of one shape are stacked into one tensor (a list otherwise);
+    targets stay a list of dicts with ``boxes`` as float32 and ``labels`` as
+    int64 tensors (other keys unchanged).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ganaug.data import detection_collate
+    >>> items = [(np.zeros((1, 8, 8), np.float32), {"boxes": np.zeros((k, 4)), "labels": np.zeros(k)}) for k in (0, 3)]
+    >>> images, targets = detection_collate(items)
+    >>> tuple(images.shape), [tuple(t["boxes"].shape) for t in targets]
+    ((2, 1, 8, 8), [(0, 4), (3, 4)])
+    """
+    images, targets = [], []
+    for image, target in batch:  # a loop over one batch's items, as torch's default_collate does
+        images.append(image if isinstance(image, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(image)))
+        t = dict(target)
+        t["boxes"] = torch.as_tensor(np.asarray(target["boxes"], dtype=np.float32).reshape(-1, 4)) \
+            if not isinstance(target["boxes"], torch.Tensor) else target["boxes"].float().reshape(-1, 4)
+        t["labels"] = torch.as_tensor(np.asarray(target["labels"]).reshape(-1).astype(np.int64)) \
+            if not isinstance(target["labels"], torch.Tensor) else target["labels"].long().reshape(-1)
+        targets.append(t)
+    if len({tuple(im.shape) for im in images}) == 1:
+        return torch.stack(images), targets
+    return images, targets
 
 
 def limit_worker_threads() -> None:
