@@ -262,7 +262,7 @@ class GANModule(pl.LightningModule):
     def _check_finite(self, value: Tensor, what: str) -> None:
         if not bool(torch.isfinite(value).all()):
             raise NonFiniteLossError(
-                f"{what} is {float(value)} at epoch {self.current_epoch}, step {self._batches_seen} "
+                f"{what} is {float(value.detach())} at epoch {self.current_epoch}, step {self._batches_seen} "
                 f"(batch {self._batches_seen} since training started). Training diverged: lower "
                 f"lr_g/lr_d (now {self.lr_g:g}/{self.lr_d:g}), use loss='wgan-gp' or 'hinge', "
                 "or check the input scale."
