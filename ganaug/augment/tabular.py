@@ -112,6 +112,11 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
         Numeric columns with at most this many distinct values are discrete.
     max_categories : int, default=50
         Levels kept per discrete column (top-k plus ``other``).
+    dp : dict, optional
+        Differential privacy (optional extra ``pip install ganaug[privacy]``):
+        ``{"epsilon": 3.0, "delta": 1e-5, "max_grad_norm": 1.0}`` trains the
+        discriminator with DP-SGD, see :mod:`ganaug.privacy.dp`; the epsilon
+        spent is in ``privacy_``. Implies ``pac=1`` and no ``calibrate``.
 
     Attributes
     ----------
@@ -172,6 +177,7 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
         max_modes: int = 10,
         discrete_threshold: int = 10,
         max_categories: int = 50,
+        dp: dict | None = None,
     ):
         self.sampling_strategy = sampling_strategy
         self.random_state = random_state
@@ -203,6 +209,7 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
         self.max_modes = max_modes
         self.discrete_threshold = discrete_threshold
         self.max_categories = max_categories
+        self.dp = dp
 
     def __sklearn_tags__(self):
         from sklearn_compat.utils._tags import TargetTags
@@ -245,6 +252,8 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
             raise ValueError(f"class_balance must be in [0, 1], got {self.class_balance!r}")
         if not 0.0 <= float(self.dropout) < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        if self.backend == "ctgan" and self.dp is not None:
+            raise ValueError("dp needs backend='ganaug' (the ctgan backend has no DP training)")
         if self.backend == "ctgan" and self.validation is not None:
             raise ValueError("validation needs backend='ganaug' (CTGAN's training loop cannot be checkpointed)")
 
@@ -296,6 +305,11 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
         group = int(self.pac) if self.pack_by_class else 1
         loader = conditional_loader(encoded, fit_codes, sampler, self._effective_batch(len(fit_frame)), seed,
                                     group=group)
+        if self.dp is not None:  # DP-SGD discriminator: ganaug.privacy.dp (optional extra ganaug[privacy])
+            from ganaug.privacy.dp import make_private
+
+            self.module_, loader, self._sampler = make_private(self, self.module_, encoded, fit_codes, n_classes, seed)
+            sampler = self._sampler
         callbacks = []
         if val is not None:
             callbacks.append(self._utility_callback(tt, sampler, encoded, fit_codes, val, n_classes, seed))
@@ -305,8 +319,13 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
             self.validation_scores_ = [(int(e), float(s)) for e, s in cb.scores]
             self.best_epoch_ = int(cb.best_epoch)
         self.module_.cpu().eval()
+        self.privacy_ = None
+        if self.dp is not None:
+            from ganaug.privacy.dp import privacy_spent
+
+            self.privacy_ = privacy_spent(self.module_)
         self.calibration_ = None
-        if self.calibrate:
+        if self.calibrate and self.dp is None:
             from ganaug.tabular.calibration import MarginalCalibration
 
             self.calibration_ = MarginalCalibration.fit(self.module_, tt, sampler, encoded, tt.feature_matrix(fit_frame),
