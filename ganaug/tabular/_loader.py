@@ -41,6 +41,10 @@ class _BatchDraws(Sampler):
     def __len__(self) -> int:
         return self.steps
 
+    def set_epoch(self, epoch: int) -> None:
+        """Called by Lightning before each epoch: a resumed run draws the same batches as an uninterrupted one."""
+        self.epoch = int(epoch)
+
     def __iter__(self):
         rng = np.random.default_rng([self.seed, self.epoch])
         self.epoch += 1
