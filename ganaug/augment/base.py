@@ -139,7 +139,14 @@ class BaseAugmenter(SamplerMixin, BaseEstimator):
         self._sample_rng = np.random.default_rng(seed)
         limit_threads()
         seed_everything(seed)
-        self._fit_generator(X_internal, codes, seed)
+        try:
+            self._fit_generator(X_internal, codes, seed)
+        except BaseException:
+            # a failed fit (NaN guard, interrupted run, bad input found late) leaves no half-fitted model
+            # that sample() would happily draw NaN rows from
+            with contextlib.suppress(AttributeError):
+                del self.seed_
+            raise
         return self
 
     @property
@@ -251,9 +258,14 @@ class BaseAugmenter(SamplerMixin, BaseEstimator):
         phases passes its total).
         """
         epochs = self.epochs if max_epochs is None else max_epochs
-        trainer = build_trainer(self.trainer, max_epochs=epochs, callbacks=callbacks)
+        settings, fit_kwargs = self.trainer, {}
+        if isinstance(settings, dict) and ("ckpt_path" in settings or "weights_only" in settings):
+            # Trainer.fit arguments (resume from a checkpoint, see ganaug.core.checkpoint.resumable_trainer)
+            settings = dict(settings)
+            fit_kwargs = {k: settings.pop(k) for k in ("ckpt_path", "weights_only") if k in settings}
+        trainer = build_trainer(settings, max_epochs=epochs, callbacks=callbacks)
         with quiet_lightning():
-            trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=val_loader)
+            trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=val_loader, **fit_kwargs)
         self.history_ = list(getattr(module, "history", []))
         return trainer
 
