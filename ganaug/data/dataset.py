@@ -95,10 +95,22 @@ def _item_image(image) -> np.ndarray:
     return np.asarray(image)
 
 
+def _is_detection_base(base, y) -> bool:
+    """Whether ``base`` holds detection items (targets are dicts with boxes)."""
+    if isinstance(base, Dataset):
+        return len(base) > 0 and isinstance(base[0][1], dict)
+    if isinstance(base, (tuple, list)) and len(base) == 2 and y is None:
+        second = base[1]
+        return isinstance(second, (list, tuple)) and len(second) > 0 and isinstance(second[0], dict)
+    return isinstance(y, (list, tuple)) and len(y) > 0 and isinstance(y[0], dict)
+
+
 class AugmentedDataset(Dataset):
     """A map-style dataset of real items followed by synthetic items from an augmenter.
 
-    Items are ``(image, label)`` like the base's. Real items keep indices
+    Items are ``(image, label)`` like the base's, or ``(image, target)``
+    for detection data, ``target = {"boxes": (K, 4), "labels": (K,)}`` (see
+    *Detection* below). Real items keep indices
     ``0 .. n_real - 1``; repeated real items (``synthetic_share < 1``) and
     then synthetic ones follow (use a shuffling sampler to mix them). The same ``transform`` (an albumentations ``Compose`` or any
     callable) is applied to real and synthetic images alike. Synthetic images
@@ -134,6 +146,20 @@ class AugmentedDataset(Dataset):
     random_state : int, optional
         Seed of the synthetic draws (epoch ``e`` uses a seed derived from
         ``(random_state, e)``) and of the transform's stream.
+
+    Detection
+    ---------
+    With ``base = (images, targets)`` (a list of target dicts) or a Dataset
+    whose items carry dict targets, the dataset holds detection items. The
+    ``augmenter`` is then an object-level one
+    (:class:`~ganaug.detection.ObjectPasteAugmenter`): each epoch it pastes
+    new objects into copies of the real images (how many per class is its
+    ``sampling_strategy``; ``synthetic_ratio``, ``balance`` and
+    ``synthetic_share`` do not apply). The ``transform`` must be box-aware
+    (an albumentations ``Compose`` with ``bbox_params``, e.g.
+    :func:`~ganaug.data.detection_compose`); batch with
+    :func:`~ganaug.data.detection_collate`. ``targets`` is then the list of
+    target dicts.
 
     Attributes
     ----------
@@ -174,6 +200,10 @@ class AugmentedDataset(Dataset):
         self.seed = seed_from_random_state(random_state)
         self._fixed_seed = random_state is not None
         self._worker_seed: int | None = None
+        self.detection = _is_detection_base(base, y)
+        if self.detection:
+            self._init_detection(base, y, augmenter, synthetic_ratio, balance, share)
+            return
         self._read_base(base, y)
         self.epoch = 0
         self._syn_X: np.ndarray | None = None
@@ -187,6 +217,48 @@ class AugmentedDataset(Dataset):
         else:
             self._prepare_augmenter()
             self._draw()
+
+    # ------------------------------------------------------------ detection
+    def _init_detection(self, base, y, augmenter, synthetic_ratio, balance, share) -> None:
+        from ganaug.detection.paste import check_detection_data
+
+        if synthetic_ratio is not None or not balance or share != 1.0:
+            raise ValueError("synthetic_ratio, balance and synthetic_share are for class labels; with detection "
+                             "targets the augmenter's sampling_strategy sets how many objects each class gains")
+        if isinstance(base, Dataset):
+            self._dataset = base
+            images = [_item_image(base[i][0]) for i in range(len(base))]
+            targets = [base[i][1] for i in range(len(base))]
+            self._image_is_tensor = isinstance(base[0][0], torch.Tensor)
+        else:
+            images, targets = (base, y) if y is not None else base
+            self._dataset = None
+            self._image_is_tensor = isinstance(images, torch.Tensor)
+            if isinstance(images, torch.Tensor):
+                images = images.detach().cpu().numpy()
+        self._det_images, self._det_targets = check_detection_data(images, targets, name="base images")
+        self._raw_targets = list(targets)
+        self._syn_images: list = []
+        self._syn_targets: list = []
+        self._rep_idx = np.zeros(0, dtype=np.int64)
+        self.repeat_counts_ = {}
+        self.epoch = 0
+        self._X = None
+        if augmenter is not None:
+            if not callable(getattr(augmenter, "paste", None)):
+                raise TypeError("with detection targets the augmenter must paste objects into images "
+                                f"(e.g. ganaug.detection.ObjectPasteAugmenter), got {type(augmenter).__name__}")
+            if not hasattr(augmenter, "classes_"):
+                augmenter.fit(self._det_images, self._det_targets)
+            self.synthetic_counts_ = {int(k): int(v) for k, v in augmenter.sampling_strategy_.items()}
+            self._draw_detection()
+        else:
+            self.synthetic_counts_ = {}
+
+    def _draw_detection(self) -> None:
+        images, targets = self.augmenter.paste(self._det_images, self._det_targets,
+                                               random_state=self._epoch_seed(self.epoch))
+        self._syn_images, self._syn_targets = list(images), list(targets)
 
     # ------------------------------------------------------------ base data
     def _read_base(self, base, y) -> None:
@@ -288,7 +360,7 @@ class AugmentedDataset(Dataset):
         if self._fixed_seed and self.transform is not None:
             self._reseed_transform(self._epoch_seed(epoch) + 1)
         if changed and self.augmenter is not None and self.resample_each_epoch:
-            self._draw()
+            self._draw_detection() if self.detection else self._draw()
 
     def _reseed_transform(self, seed: int) -> None:
         set_seed = getattr(self.transform, "set_random_seed", None)
@@ -298,7 +370,7 @@ class AugmentedDataset(Dataset):
     # ------------------------------------------------------------ Dataset API
     @property
     def n_real(self) -> int:
-        return len(self._real_labels)
+        return len(self._det_images) if self.detection else len(self._real_labels)
 
     @property
     def n_repeated(self) -> int:
@@ -306,7 +378,7 @@ class AugmentedDataset(Dataset):
 
     @property
     def n_synthetic(self) -> int:
-        return len(self._syn_y)
+        return len(self._syn_targets) if self.detection else len(self._syn_y)
 
     def __len__(self) -> int:
         return self.n_real + self.n_repeated + self.n_synthetic
@@ -323,12 +395,16 @@ class AugmentedDataset(Dataset):
 
     @property
     def targets(self) -> np.ndarray:
-        """Labels of all items in index order, without loading any image."""
+        """Labels of all items in index order, without loading any image (detection: the target dicts)."""
+        if self.detection:
+            return list(self._det_targets) + list(self._syn_targets)
         return np.concatenate([self._real_labels, self._real_labels[self._rep_idx],
                                self._syn_y.astype(self._real_labels.dtype, copy=False)])
 
     @property
     def classes(self) -> np.ndarray:
+        if self.detection:
+            return np.unique(np.concatenate([np.asarray(t["labels"]).reshape(-1) for t in self.targets]))
         return np.unique(self.targets)
 
     def _check_index(self, index) -> int:
@@ -349,6 +425,8 @@ class AugmentedDataset(Dataset):
             self._worker_seed = info.seed
             limit_worker_threads()
             self._reseed_transform(info.seed)
+        if self.detection:
+            return self._detection_item(i)
         if i >= self.n_real and i < self.n_real + self.n_repeated:
             i = int(self._rep_idx[i - self.n_real])
         if i < self.n_real:
@@ -363,3 +441,15 @@ class AugmentedDataset(Dataset):
             if self._image_is_tensor:
                 image = torch.from_numpy(np.ascontiguousarray(image))
         return apply_transform(self.transform, image, label)
+
+    def _detection_item(self, i: int):
+        if i < self.n_real:
+            if self._dataset is not None:
+                image, target = self._dataset[i]
+            else:
+                image, target = self._det_images[i], self._raw_targets[i]
+        else:
+            image, target = self._syn_images[i - self.n_real], self._syn_targets[i - self.n_real]
+            if self._image_is_tensor:
+                image = torch.from_numpy(np.ascontiguousarray(image))
+        return apply_transform(self.transform, image, target)

@@ -161,10 +161,19 @@ def _apply_detection(transform, image, target: dict):
         h, w = arr.shape[:2]
         lim = np.array([w, h, w, h], dtype=np.float64) if fmt == "pascal_voc" else np.ones(4)
         boxes = np.clip(boxes, 0, lim)
-    out = transform(image=arr, bboxes=boxes, **{fields[0]: labels})
+    # the label field carries box indices, so labels and any other per-box array follow the kept boxes
+    out = transform(image=arr, bboxes=boxes, **{fields[0]: np.arange(len(boxes))})
     new_boxes = np.asarray(out["bboxes"], dtype=np.float32).reshape(-1, 4)
-    new_labels = np.asarray(out[fields[0]]).astype(labels.dtype if len(labels) else np.int64).reshape(-1)
+    kept = np.asarray(out[fields[0]], dtype=np.int64).reshape(-1)
     result = dict(target)
+    for key, value in target.items():
+        if key in ("boxes", "labels"):
+            continue
+        arr_v = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else value
+        if isinstance(arr_v, np.ndarray) and arr_v.ndim >= 1 and len(arr_v) == len(boxes):
+            picked = arr_v[kept]
+            result[key] = torch.from_numpy(picked) if isinstance(value, torch.Tensor) else picked
+    new_labels = labels[kept]
     result["boxes"] = torch.from_numpy(new_boxes) if was_tensor else new_boxes
     result["labels"] = torch.from_numpy(new_labels) if isinstance(labels_in, torch.Tensor) else new_labels
     return restore(out["image"]), result

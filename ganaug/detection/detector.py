@@ -35,16 +35,15 @@ class _CenterNet(nn.Module):
     def __init__(self, channels: int, n_classes: int, width: int) -> None:
         super().__init__()
         w = width
-        self.body = nn.Sequential(
-            _block(channels, w // 2, 1),
+        self.body = nn.Sequential(  # stride 4 early; dilated 3x3 layers give a ~40-pixel receptive field
+            _block(channels, w // 2, 2),
             _block(w // 2, w, 2),
-            _block(w, 2 * w, 2),
-            _block(2 * w, 2 * w, 1, 1),
-            _block(2 * w, 2 * w, 1, 2),
-            _block(2 * w, 2 * w, 1, 4),
+            _block(w, w, 1, 1),
+            _block(w, w, 1, 2),
+            _block(w, w, 1, 4),
         )
-        self.head = nn.Sequential(nn.Conv2d(2 * w, 2 * w, 3, padding=1), nn.ReLU(inplace=True),
-                                  nn.Conv2d(2 * w, n_classes + 4, 1))
+        self.head = nn.Sequential(nn.Conv2d(w, w, 3, padding=1), nn.ReLU(inplace=True),
+                                  nn.Conv2d(w, n_classes + 4, 1))
         with torch.no_grad():  # heatmap starts at p = 0.01 (as in CenterNet / RetinaNet)
             self.head[-1].bias[:n_classes].fill_(-4.6)
         self.n_classes = n_classes

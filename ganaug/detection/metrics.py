@@ -18,6 +18,8 @@ def _match(pred_boxes, pred_scores, gt_boxes, thresholds):
     T, D, G = len(thresholds), len(order), len(gt_boxes)
     tp = np.zeros((T, D), bool)
     taken = np.zeros((T, G), bool)
+    if G == 0:
+        return tp, pred_scores[order]
     for d in range(D):  # greedy by score; vectorised over thresholds and ground truths
         cand = np.where((iou[d][None, :] >= thresholds[:, None]) & ~taken, iou[d][None, :], -1.0)
         best = cand.argmax(axis=1)
