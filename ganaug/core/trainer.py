@@ -29,6 +29,9 @@ _DEFAULTS: dict[str, Any] = {
     "log_every_n_steps": 50,
 }
 
+#: DDP strategies named by the user -> the same with ``find_unused_parameters=True`` (needed by GAN steps)
+_GAN_DDP = {name: f"{name}_find_unused_parameters_true" for name in ("ddp", "ddp_spawn", "ddp_fork", "ddp_notebook")}
+
 _LIGHTNING_LOGGERS = ("lightning.pytorch", "lightning.fabric", "pytorch_lightning", "lightning")
 
 
@@ -81,6 +84,9 @@ def build_trainer(
         ``None``: CPU, one device, no logger or checkpoints, progress bar only
         in a terminal. A dict: those defaults updated with its keys. A
         ``Trainer`` is returned unchanged (its own ``max_epochs`` wins).
+        ``strategy="ddp"`` (or ``"ddp_spawn"``, ``"ddp_fork"``,
+        ``"ddp_notebook"``) becomes its ``*_find_unused_parameters_true``
+        variant: each GAN step updates one network only.
     max_epochs : int
         Epochs unless the dict sets ``max_epochs`` itself.
     callbacks : list, optional
@@ -106,6 +112,11 @@ def build_trainer(
     kwargs["max_epochs"] = int(max_epochs)
     kwargs.update(overrides)
     kwargs.update(trainer or {})
+    strategy = kwargs.get("strategy")
+    if isinstance(strategy, str) and strategy in _GAN_DDP:
+        # a GAN step leaves one network without gradients (G is frozen in D's step and D in G's),
+        # which plain DDP refuses: use Lightning's variant that tolerates unused parameters
+        kwargs["strategy"] = _GAN_DDP[strategy]
     user_callbacks = list(kwargs.pop("callbacks", None) or [])
     kwargs["callbacks"] = user_callbacks + list(callbacks or [])
     try:
