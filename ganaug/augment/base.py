@@ -61,6 +61,18 @@ def register_augmenter(cls: type) -> type:
     return cls
 
 
+def _as_table(X_new):
+    """A generated chunk as a DataFrame with str column names (arrays get x0, x1, ...)."""
+    import pandas as pd
+
+    if isinstance(X_new, np.ndarray) and X_new.ndim != 2:
+        raise TypeError(f"sample_to_file writes tables; this model makes items of shape {X_new.shape[1:]}: "
+                        "use iter_samples() and save the arrays yourself")
+    frame = X_new if isinstance(X_new, pd.DataFrame) else pd.DataFrame(
+        X_new, columns=[f"x{i}" for i in range(X_new.shape[1])])
+    return frame.set_axis([str(c) for c in frame.columns], axis=1)
+
+
 class BaseAugmenter(SamplerMixin, BaseEstimator):
     """Base class of the augmenters (not used directly).
 
@@ -248,6 +260,159 @@ class BaseAugmenter(SamplerMixin, BaseEstimator):
         if not self.labelled_:
             return X_new
         return X_new, self._label_format.build(self.classes_[codes])
+
+    # ------------------------------------------------------------- streaming
+    def iter_samples(self, n_samples, chunk_size: int = 100_000, random_state=None):
+        """Generate items in chunks, for more than fit in memory at once.
+
+        Parameters
+        ----------
+        n_samples : int or dict
+            As in :meth:`sample`.
+        chunk_size : int, default=100000
+            Items per yielded chunk; memory stays bounded by one chunk.
+        random_state : int, optional
+            Seed of the whole stream (the same seed gives the same chunks).
+
+        Yields
+        ------
+        X_chunk or (X_chunk, y_chunk)
+            Like :meth:`sample`, classes in order over the stream.
+        """
+        check_is_fitted(self, "seed_")
+        if isinstance(chunk_size, (bool, np.bool_)) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+            raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
+        counts = self._resolve_counts(n_samples)
+        seed = (
+            int(self._sample_rng.integers(2**31 - 1)) if random_state is None else seed_from_random_state(random_state)
+        )
+        ends = np.cumsum(counts)
+        starts = ends - counts
+        total = int(ends[-1]) if len(ends) else 0
+        seeds = np.random.default_rng(seed)
+        limit_threads()
+        for lo in range(0, total, int(chunk_size)):
+            hi = min(total, lo + int(chunk_size))
+            # items of each class inside [lo, hi), without building all codes of the stream
+            per_class = np.clip(np.minimum(ends, hi) - np.maximum(starts, lo), 0, None)
+            codes = np.repeat(np.arange(len(counts)), per_class)
+            X_new = self._generate(codes, int(seeds.integers(2**31 - 1)))
+            yield (X_new, self._label_format.build(self.classes_[codes])) if self.labelled_ else X_new
+
+    def sample_to_file(self, path, n_samples, chunk_size: int = 100_000, random_state=None, target=None,
+                       file_format: str | None = None):
+        """Stream synthetic rows to a Parquet or CSV file, one chunk in memory at a time.
+
+        Parameters
+        ----------
+        path : str or PathLike
+            Output file. ``.parquet`` / ``.pq`` write Parquet (needs
+            ``pyarrow``), ``.csv`` (also ``.csv.gz`` etc.) writes CSV. The
+            file appears only when complete (written under a temporary name,
+            then renamed).
+        n_samples : int or dict
+            As in :meth:`sample`.
+        chunk_size : int, default=100000
+            Rows generated and written per step; peak memory grows with it,
+            not with ``n_samples``.
+        random_state : int, optional
+            Seed of the stream.
+        target : str, optional
+            Name of the label column added for a labelled model (default:
+            the name of ``y`` at fit, else ``"target"``).
+        file_format : {"parquet", "csv"}, optional
+            Overrides the guess from the suffix.
+
+        Returns
+        -------
+        int
+            Rows written.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from ganaug.augment.tabular import TabularAugmenter
+        >>> from ganaug.datasets import load_hmda
+        >>> X, y = load_hmda()
+        >>> aug = TabularAugmenter(epochs=1, random_state=0).fit(X[:500], y[:500])
+        >>> path = os.path.join(tempfile.mkdtemp(), "synthetic.csv")
+        >>> aug.sample_to_file(path, 2500, chunk_size=1000, random_state=0)
+        2500
+        """
+        import os
+        from pathlib import Path
+
+        import pandas as pd
+
+        out = Path(path)
+        fmt = file_format
+        if fmt is None:
+            suffixes = [s.lower() for s in out.suffixes]
+            if suffixes and suffixes[-1] in (".parquet", ".pq"):
+                fmt = "parquet"
+            elif ".csv" in suffixes:
+                fmt = "csv"
+            else:
+                raise ValueError(f"cannot tell the file format of {str(out)!r}: use a .parquet or .csv suffix, "
+                                 "or file_format='parquet'/'csv'")
+        if fmt not in ("parquet", "csv"):
+            raise ValueError(f"file_format must be 'parquet' or 'csv', got {fmt!r}")
+        if fmt == "parquet":
+            try:
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+            except ImportError:  # pragma: no cover - pyarrow is a test dependency
+                raise ImportError("writing Parquet needs pyarrow (pip install pyarrow), or write a .csv file") from None
+        if out.exists() and out.is_dir():
+            raise ValueError(f"cannot write samples to {str(out)!r}: it is a directory")
+        if target is not None and not isinstance(target, str):
+            raise TypeError(f"target must be a column name (str), got {type(target).__name__}")
+        check_is_fitted(self, "seed_")
+        label_name = None
+        if self.labelled_:
+            fitted_name = getattr(self._label_format, "name", None)
+            label_name = target or (str(fitted_name) if fitted_name is not None else "target")
+        tmp = out.with_name(f".{out.name}.{os.getpid()}.partial")
+        written, writer, schema = 0, None, None
+        try:
+            for chunk in self.iter_samples(n_samples, chunk_size=chunk_size, random_state=random_state):
+                X_new, y_new = chunk if self.labelled_ else (chunk, None)
+                frame = _as_table(X_new)
+                if label_name is not None:
+                    if label_name in frame.columns:
+                        raise ValueError(f"label column name {label_name!r} clashes with a feature column; "
+                                         "pass another target=")
+                    frame = frame.assign(**{label_name: np.asarray(y_new)})
+                if fmt == "csv":
+                    frame.to_csv(tmp, mode="w" if written == 0 else "a", header=written == 0, index=False)
+                else:
+                    table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+                    if writer is None:
+                        schema = table.schema
+                        writer = pq.ParquetWriter(str(tmp), schema)
+                    writer.write_table(table)
+                written += len(frame)
+            if writer is not None:
+                writer.close()
+                writer = None
+            if written == 0:  # an empty request still gives a readable, empty file
+                self._empty_file(tmp, fmt, label_name)
+            os.replace(tmp, out)
+        finally:
+            if writer is not None:
+                writer.close()
+            if tmp.exists():
+                tmp.unlink()
+        return written
+
+    def _empty_file(self, tmp, fmt: str, label_name) -> None:
+        frame = _as_table(self._generate(np.zeros(0, dtype=np.int64), self.seed_))
+        if label_name is not None:
+            frame[label_name] = self._label_format.build(self.classes_[np.zeros(0, dtype=np.int64)])
+        if fmt == "csv":
+            frame.to_csv(tmp, index=False)
+        else:
+            frame.to_parquet(tmp, index=False)
 
     # ------------------------------------------------------ training plumbing
     def _train(self, module, train_loader, val_loader=None, callbacks: list | None = None,
