@@ -170,6 +170,13 @@ def noise_multiplier_for(epsilon: float, delta: float, sample_rate: float, steps
     from opacus.accountants.utils import get_noise_multiplier
 
     advice = ("raise epsilon, or train fewer steps (epochs) or with a smaller sampling rate (batch_size / rows)")
+    at_cap = epsilon_spent(max_noise_multiplier, sample_rate, steps, delta, accountant)
+    if at_cap > epsilon:  # fail fast: Opacus's search would double the noise up to 1e6 first
+        raise ValueError(
+            f"dp epsilon={epsilon:g} at delta={delta:g} over {steps} steps at sampling rate {sample_rate:.3g} needs "
+            f"noise multiplier above max_noise_multiplier={max_noise_multiplier:g} (that much noise still spends "
+            f"epsilon={at_cap:.3g}): the discriminator would learn mostly noise; {advice}"
+        )
     try:
         sigma = float(get_noise_multiplier(target_epsilon=float(epsilon), target_delta=float(delta),
                                            sample_rate=float(sample_rate), steps=int(steps), accountant=accountant,
@@ -245,8 +252,12 @@ class DPTabularGAN(TabularGAN):
             nets["twin"] = self.twin
         return nets
 
-    def _per_row_gradients(self, real: Tensor, cond: Tensor, fake: Tensor, fake_cond: Tensor) -> dict:
-        """Gradient of each row's discriminator loss term, ``{param name: (n, *shape)}``."""
+    def _per_row_gradients(self, real: Tensor, cond: Tensor, fake: Tensor, fake_cond: Tensor,
+                           alpha: Tensor | None = None) -> dict:
+        """Gradient of each row's discriminator loss term, ``{param name: (n, *shape)}``.
+
+        ``alpha`` (n,) are the gradient penalty's interpolation weights (random by default).
+        """
         from torch.func import functional_call, grad, vmap
 
         nets = self._dp_networks()
@@ -254,7 +265,8 @@ class DPTabularGAN(TabularGAN):
         loss_fn = self.adversarial_loss
         gp_weight = getattr(loss_fn, "gp_weight", 10.0)
         use_gp = loss_fn.needs_gradient_penalty
-        alpha = torch.rand(real.shape[0], device=real.device, dtype=real.dtype)
+        if alpha is None:
+            alpha = torch.rand(real.shape[0], device=real.device, dtype=real.dtype)
 
         def sub(p, name):
             pre = name + "."
