@@ -170,13 +170,43 @@ class _ConditionEmbedding(nn.Module):
             if self.levels is not None:
                 out = out + self.levels(torch.where(flat[:, 1] < 0, self.n_categories, flat[:, 1]))
             return out if isinstance(out, float) else out.reshape(*cond.shape[:-2], -1)
+        # one bag of 2 * positions lookups per pack, summed without materialising (n, positions, dim)
         pos = torch.arange(self.positions, device=cond.device)
+        index, tables = [], []
+        offset = 0
         if self.classes is not None:
-            out = self.classes(cond[..., 0] + pos * self.n_classes).sum(-2)
+            index.append(cond[..., 0] + pos * self.n_classes)
+            tables.append(self.classes.weight)
+            offset = self.classes.weight.shape[0]
         if self.levels is not None:
             k = torch.where(cond[..., 1] < 0, self.n_categories, cond[..., 1])
-            out = out + self.levels(k + pos * (self.n_categories + 1)).sum(-2)
-        return out
+            index.append(k + pos * (self.n_categories + 1) + offset)
+            tables.append(self.levels.weight)
+        if not index:
+            return out
+        idx = torch.cat(index, dim=-1)
+        weight = tables[0] if len(tables) == 1 else torch.cat(tables)
+        bags = nn.functional.embedding_bag(idx.reshape(-1, idx.shape[-1]), weight, mode="sum")
+        return bags.reshape(*idx.shape[:-1], -1)
+
+    @torch.no_grad()
+    def table(self) -> Tensor | None:
+        """``(max(n_classes, 1), n_categories + 1, dim)``: the summed embedding of every (class, level) pair.
+
+        Only for ``positions == 1``; level ``n_categories`` is "no level".
+        ``None`` when the condition is empty (one class, no discrete column).
+        """
+        cls = None if self.classes is None else self.classes.weight
+        lev = None if self.levels is None else self.levels.weight
+        if cls is None and lev is None:
+            return None
+        out = torch.zeros(())
+        if cls is not None:
+            out = out.to(cls) + cls[:, None, :]
+        if lev is not None:
+            out = out.to(lev) + lev[None, :, :]
+        rows, dim = max(self.n_classes, 1), out.shape[-1]
+        return out.expand(rows, self.n_categories + 1, dim).contiguous()
 
 
 class _ResidualBlock(nn.Module):
@@ -220,6 +250,60 @@ class ResidualGenerator(nn.Module):
         if cond is not None:
             h = h + self.condition(cond.reshape(-1, 1, 2))
         return self.head(self.body(torch.relu(self.input_bn(h))))
+
+    @torch.no_grad()
+    def folded(self, head_bias: Tensor | None = None) -> list:
+        """Eval-mode network with every batch norm folded into its linear layer (for fast sampling).
+
+        Returns ``[(W0^T, condition table), blocks..., (W_head^T, head bias table)]`` where the
+        condition table ``(classes * (levels + 1), d0)`` already holds the first layer's bias and
+        batch norm shift, and ``head_bias`` ``(classes, data_dim)`` (e.g. the calibration's logit
+        bias) is added to the head's bias. Mathematically the same function as :meth:`raw` in eval
+        mode; float rounding differs.
+        """
+
+        def bn_affine(bn: nn.BatchNorm1d) -> tuple[Tensor, Tensor]:
+            scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+            return scale, bn.bias - bn.running_mean * scale
+
+        scale, shift = bn_affine(self.input_bn)
+        w0 = (self.input.weight * scale[:, None]).t().contiguous()
+        table = self.condition.table()
+        base = self.input.bias * scale + shift
+        if table is None:
+            table = base.reshape(1, 1, -1)
+        else:
+            table = table * scale + base
+        plan: list = [(w0, table.reshape(-1, table.shape[-1]).contiguous(), table.shape[1])]
+        for block in self.body:
+            if isinstance(block, _ResidualBlock):
+                s, b = bn_affine(block.bn)
+                plan.append(("res", (block.fc.weight * s[:, None]).t().contiguous(), block.fc.bias * s + b))
+            else:
+                plan.append(("lin", block.weight.t().contiguous(), block.bias.clone()))
+        hb = self.head.bias.reshape(1, -1) if head_bias is None else head_bias + self.head.bias
+        plan.append((self.head.weight.t().contiguous(), hb.contiguous()))
+        return plan
+
+    @staticmethod
+    def raw_folded(plan: list, z: Tensor, classes: Tensor, levels: Tensor) -> Tensor:
+        """:meth:`raw` (plus the head bias table) through a :meth:`folded` plan; ``levels`` -1 = none."""
+        w0, table, n_levels = plan[0]
+        if table.shape[0] == 1:
+            idx = torch.zeros_like(classes)
+        else:
+            lev = torch.where(levels < 0, n_levels - 1, levels) if n_levels > 1 else torch.zeros_like(levels)
+            cls = classes if table.shape[0] > n_levels else torch.zeros_like(classes)
+            idx = cls * n_levels + lev
+        h = torch.addmm(table.index_select(0, idx), z, w0).relu_()
+        for kind, wt, b in plan[1:-1]:
+            if kind == "res":
+                h = h.add_(torch.addmm(b, h, wt).relu_())
+            else:
+                h = torch.addmm(b, h, wt)
+        wh, hb = plan[-1]
+        bias = hb.expand(len(h), -1) if hb.shape[0] == 1 else hb.index_select(0, classes)
+        return torch.addmm(bias, h, wh)
 
     def forward(self, z: Tensor, cond: Tensor | None = None, gumbel: bool = True,
                 generator: torch.Generator | None = None) -> Tensor:
@@ -449,6 +533,7 @@ class TabularGAN(GANModule):
         was_training = net.training
         net.eval()
         act = net.activation
+        plan = net.folded(head_bias=self.logit_bias)
         m = len(classes)
         if parts:
             alpha = torch.empty((m, act.n_tanh), dtype=torch.float32)
@@ -461,7 +546,7 @@ class TabularGAN(GANModule):
                 k = categories[lo : lo + batch_size].to(self.device)
                 dev = generator.device if generator is not None else self.device
                 z = torch.randn((len(c), self.embedding_dim), generator=generator, device=dev).to(self.device)
-                raw = net.raw(z, self.condition(c, k)) + self.logit_bias[c]
+                raw = net.raw_folded(plan, z, c, k)
                 if parts:
                     a, ch = act.sample_parts(raw, generator=generator)
                     alpha[lo : lo + len(c)] = a.float().cpu()

@@ -123,3 +123,26 @@ def test_weights_round_trip():
     for (k1, v1), (k2, v2) in zip(gan.state_dict().items(), rebuilt.state_dict().items()):
         assert k1 == k2 and torch.equal(v1, v2)
     assert isinstance(rebuilt.generator, nn.Module) and rebuilt.generator_ema is not None
+
+
+@pytest.mark.parametrize("n_classes, positions, dims", [(3, [1, 2, 3, 5, 6, 7, 8, 9, 10], (16, 16, 12)),
+                                                        (1, [1, 2, 3], (16,)), (2, [], (16, 16))])
+def test_folded_sampling_network_equals_the_eval_network(n_classes, positions, dims):
+    """Batch norm folded into the linear layers (the sampling path) is the same function as raw() in eval mode."""
+    torch.manual_seed(0)
+    gan = TabularGAN(SPANS, n_classes, positions, embedding_dim=8, generator_dim=dims, discriminator_dim=(16,), pac=2)
+    g = gan.generator
+    g.train()
+    for _ in range(3):  # non-trivial batch-norm running statistics
+        c = torch.randint(0, n_classes, (64,))
+        k = torch.randint(-1, len(positions), (64,)) if positions else torch.full((64,), -1)
+        with torch.no_grad():
+            g.raw(torch.randn(64, 8) * 3 + 1, gan.condition(c, k))
+    g.eval()
+    with torch.no_grad():
+        gan.logit_bias.normal_()
+        z, c = torch.randn(50, 8), torch.randint(0, n_classes, (50,))
+        k = torch.randint(-1, len(positions), (50,)) if positions else torch.full((50,), -1)
+        expected = g.raw(z, gan.condition(c, k)) + gan.logit_bias[c]
+        folded = g.raw_folded(g.folded(head_bias=gan.logit_bias), z, c, k)
+    assert torch.allclose(folded, expected, atol=1e-5)
