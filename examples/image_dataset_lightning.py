@@ -12,7 +12,7 @@ What it shows
   synthetic, the rest repeat the real rare images (this mix beat pure
   synthetic filling in ganaug's image benchmark, docs/image.md).
 * A plain ``torch.utils.data.DataLoader`` and a ``lightning.Trainer`` train a
-  small CNN on it; a callback draws fresh synthetic images every epoch.
+  small CNN on it; a callback calls ``set_epoch`` so every epoch gets fresh synthetic images.
 * The same CNN is also trained on the real imbalanced images and on plain
   random oversampling (``synthetic_share=0``: the added items all repeat real
   images), the strongest simple alternative; all arms are scored on held-out
@@ -89,8 +89,15 @@ class SmallCNN(L.LightningModule):
         return torch.optim.Adam(self.parameters(), lr=self.lr)
 
 
-class FreshSyntheticEachEpoch(L.Callback):
-    """Ask the AugmentedDataset for a new draw of synthetic images at every epoch."""
+class SetEpoch(L.Callback):
+    """Call ``dataset.set_epoch(e)`` at the start of every epoch.
+
+    ``AugmentedDataset.set_epoch`` draws a fresh set of synthetic images and
+    reseeds the albumentations transform from ``random_state`` (without it,
+    with a plain DataLoader, the transform's random stream is not repeatable).
+    ``AugmentedDataModule`` does this for you; with your own DataLoader, add
+    this callback.
+    """
 
     def __init__(self, dataset: AugmentedDataset):
         self.dataset = dataset
@@ -161,9 +168,9 @@ def main() -> None:
     # 4. Train the same CNN on both, score on the real test digits.
     rows = []
     for name, dataset, callbacks in [
-        ("real only", real_only, ()),
-        ("random oversampling", oversampled, (FreshSyntheticEachEpoch(oversampled),)),
-        ("real + ganaug", augmented, (FreshSyntheticEachEpoch(augmented),)),
+        ("real only", real_only, (SetEpoch(real_only),)),
+        ("random oversampling", oversampled, (SetEpoch(oversampled),)),
+        ("real + ganaug", augmented, (SetEpoch(augmented),)),
     ]:
         t0 = time.perf_counter()
         model = train_cnn(dataset, cnn_epochs, callbacks)
