@@ -9,11 +9,14 @@ What one DP-SGD discriminator step does here:
 
 1. **Poisson sampling**: every training row joins the batch independently
    with probability ``q = batch_size / n`` (what the privacy accounting assumes).
-2. **Per-row gradients**: the discriminator's whole loss term of one real row
-   (adversarial loss against one fake drawn for it, its WGAN-GP penalty on
-   their interpolate, the auxiliary classifier's loss) is differentiated per
-   row with ``torch.func`` (``vmap(grad(...))``); Opacus's module hooks cannot
-   take the double backward of the gradient penalty, ``torch.func`` can.
+2. **Per-row gradients**: the part of the discriminator's loss that touches
+   one real row (the adversarial loss on it, the WGAN-GP penalty on its
+   interpolate with a fake drawn for it, the auxiliary classifier's loss) is
+   differentiated per row with ``torch.func`` (``vmap(grad(...))``); Opacus's
+   module hooks cannot take the double backward of the gradient penalty,
+   ``torch.func`` can. The fake-only parts (the loss on fakes drawn for
+   public conditions, the twin classifier) touch no row and are added as an
+   ordinary batched gradient, unclipped and without noise.
 3. **Clip and noise** as in Opacus's ``DPOptimizer``: each row's gradient is
    scaled to norm at most ``max_grad_norm`` (C), summed, Gaussian noise of std
    ``noise_multiplier * C`` is added and the sum is divided by the expected
@@ -252,11 +255,17 @@ class DPTabularGAN(TabularGAN):
             nets["twin"] = self.twin
         return nets
 
-    def _per_row_gradients(self, real: Tensor, cond: Tensor, fake: Tensor, fake_cond: Tensor,
-                           alpha: Tensor | None = None) -> dict:
-        """Gradient of each row's discriminator loss term, ``{param name: (n, *shape)}``.
+    def _per_row_gradients(self, real: Tensor, cond: Tensor, fake: Tensor, alpha: Tensor | None = None) -> dict:
+        """Gradient of each real row's part of the discriminator loss, ``{param name: (n, *shape)}``.
 
-        ``alpha`` (n,) are the gradient penalty's interpolation weights (random by default).
+        A row's part: the adversarial loss on the real row, the gradient
+        penalty on its interpolate with ``fake[i]`` (drawn for its condition)
+        at weight ``alpha[i]`` (random by default), and the auxiliary
+        classifier's loss on the row. The fake-only parts of the loss depend
+        on no row and are added batched (:meth:`_public_fake_gradients`).
+        Every adversarial loss of :mod:`ganaug.core.losses` is a sum of a
+        real and a fake part, so ``L(real, 0) `` carries the real part's
+        gradient exactly.
         """
         from torch.func import functional_call, grad, vmap
 
@@ -272,29 +281,46 @@ class DPTabularGAN(TabularGAN):
             pre = name + "."
             return {k[len(pre):]: v for k, v in p.items() if k.startswith(pre)}
 
-        def row_loss(p, x, c, f, fc, a):
+        def row_loss(p, x, c, f, a):
             d_params = sub(p, "discriminator")
 
-            def critic(v, cc):
-                return functional_call(nets["discriminator"], d_params, (v.view(1, 1, -1), cc.view(1, 1, 2)))
+            def critic(v):
+                return functional_call(nets["discriminator"], d_params, (v.view(1, 1, -1), c.view(1, 1, 2)))
 
-            real_logit, fake_logit = critic(x, c), critic(f, fc)
-            loss = loss_fn.discriminator_loss(real_logit, fake_logit)
+            real_logit = critic(x)
+            loss = loss_fn.discriminator_loss(real_logit, torch.zeros_like(real_logit).detach())
             if use_gp:
                 mixed = a * x + (1 - a) * f
-                g = grad(lambda v: critic(v, c).sum())(mixed)
+                g = grad(lambda v: critic(v).sum())(mixed)
                 loss = loss + gp_weight * (torch.sqrt((g * g).sum() + 1e-12) - 1.0) ** 2
             if "classifier" in nets:
                 logits = functional_call(nets["classifier"], sub(p, "classifier"), (x.view(1, -1),))
                 loss = loss + torch.nn.functional.cross_entropy(logits, c[0].view(1))
-            if "twin" in nets:
-                logits = functional_call(nets["twin"], sub(p, "twin"), (f.view(1, -1),))
-                loss = loss + torch.nn.functional.cross_entropy(logits, fc[0].view(1))
             return loss
 
-        per_row = vmap(grad(row_loss), in_dims=(None, 0, 0, 0, 0, 0), randomness="different")
+        per_row = vmap(grad(row_loss), in_dims=(None, 0, 0, 0, 0), randomness="different")
         return per_row(params, real.reshape(real.shape[0], -1), cond.reshape(-1, 2), fake.reshape(fake.shape[0], -1),
-                       fake_cond.reshape(-1, 2), alpha)
+                       alpha)
+
+    def _public_fake_gradients(self, m: int) -> dict:
+        """Gradient of the fake-only parts of the discriminator loss on ``m`` fakes with public conditions.
+
+        No real row enters: the adversarial loss on the fakes (with a constant
+        0 in the real slot) and the twin classifier's loss on them.
+        """
+        nets = self._dp_networks()
+        named = {f"{k}.{n}": p for k, net in nets.items() for n, p in net.named_parameters()}
+        g_cond = self._public_conditions(m)
+        with torch.no_grad():
+            fake = self.generate(self.sample_noise(m), g_cond)
+        with torch.enable_grad():
+            fake_logits, _ = self._logits(fake, g_cond)
+            loss = self.adversarial_loss.discriminator_loss(torch.zeros_like(fake_logits), fake_logits)
+            if self.twin is not None:
+                loss = loss + self._class_loss(self.twin, fake, g_cond)
+            params = list(named.values())
+            grads = torch.autograd.grad(loss, params, allow_unused=True)
+        return {k: (torch.zeros_like(p) if g is None else g) for (k, p), g in zip(named.items(), grads)}
 
     def _dp_discriminator_update(self, opt_d, real: Tensor, cond: Tensor) -> dict:
         nets = self._dp_networks()
@@ -303,20 +329,20 @@ class DPTabularGAN(TabularGAN):
         n = real.shape[0]
         logs: dict[str, float] = {"dp_batch": float(n)}
         if n > 0:
-            fake_cond = cond
             with torch.no_grad():
-                fake = self.generate(self.sample_noise(n), fake_cond)
-            grads = self._per_row_gradients(real, cond, fake, fake_cond)
+                fake = self.generate(self.sample_noise(n), cond)
+            grads = self._per_row_gradients(real, cond, fake)
             norms = torch.sqrt(sum(g.reshape(n, -1).pow(2).sum(1) for g in grads.values()))
             scale = (C / (norms + 1e-6)).clamp(max=1.0)
             logs["dp_clipped_share"] = float((norms > C).float().mean())
             summed = {k: torch.einsum("i,i...->...", scale, g) for k, g in grads.items()}
         else:
             summed = {k: torch.zeros_like(p) for k, p in named.items()}
+        public = self._public_fake_gradients(max(1, int(round(self.dp_expected_batch))))
         opt_d.zero_grad(set_to_none=True)
         for k, p in named.items():
             noise = torch.randn_like(p) * (sigma * C)
-            p.grad = ((summed[k] + noise) / self.dp_expected_batch).to(p.dtype)
+            p.grad = ((summed[k] + noise) / self.dp_expected_batch + public[k]).to(p.dtype)
         logs["grad_norm_d"] = float(torch.sqrt(sum((p.grad.detach() ** 2).sum() for p in named.values())))
         opt_d.step()
         self._clip_discriminator()

@@ -161,6 +161,15 @@ class CopyFilter(BaseEstimator):
                 "random_state" in sampler.get_params(deep=False):
             sampler.set_params(random_state=self.random_state)
         X_res, y_res = sampler.fit_resample(X, y)
+        return self.filter_resampled(X, y, X_res, y_res, sampler)
+
+    def filter_resampled(self, X, y, X_res, y_res, sampler=None):
+        """Filter the synthetic part of an already resampled set (``X_res`` = ``X`` then new rows).
+
+        ``sampler`` (fitted, optional) tops removed rows up when it has ``sample``;
+        use this to filter a sampler that was fitted once for several arms.
+        """
+        _check_quantile(self.quantile)
         n = len(X)
         y_arr = np.asarray(y)
         y_res_arr = np.asarray(y_res)
@@ -181,7 +190,7 @@ class CopyFilter(BaseEstimator):
         drawn, removed = len(keep), int((~keep).sum())
         parts_X, parts_y = [_take(X_syn, np.flatnonzero(keep))], [y_syn[keep]]
         missing = pd.Series(y_syn[~keep]).value_counts().to_dict()
-        can_draw = hasattr(sampler, "sample") and getattr(sampler, "labelled_", False)
+        can_draw = sampler is not None and hasattr(sampler, "sample") and getattr(sampler, "labelled_", False)
         rounds = 0
         while missing and can_draw and rounds < int(self.max_rounds):
             rounds += 1

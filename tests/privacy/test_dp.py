@@ -75,7 +75,7 @@ def _tiny_module(loss="wgan-gp"):
     return m
 
 
-@pytest.mark.parametrize("loss", ["wgan-gp", "nonsaturating"])
+@pytest.mark.parametrize("loss", ["wgan-gp", "nonsaturating", "hinge"])
 def test_per_row_gradients_equal_one_backward_per_row(loss):
     m = _tiny_module(loss)
     n = 5
@@ -83,20 +83,19 @@ def test_per_row_gradients_equal_one_backward_per_row(loss):
     real, fake = torch.rand(n, 1, 6, generator=g), torch.rand(n, 1, 6, generator=g)
     cond = m.condition(torch.tensor([0, 1, 1, 0, 1]), torch.tensor([-1, 2, 0, -1, 4])).view(n, 1, 2)
     alpha = torch.rand(n, generator=g)
-    per_row = m._per_row_gradients(real, cond, fake, cond, alpha=alpha)
+    per_row = m._per_row_gradients(real, cond, fake, alpha=alpha)
     nets = m._dp_networks()
     named = {f"{k}.{p}": v for k, net in nets.items() for p, v in net.named_parameters()}
     for i in range(n):  # reference: the module's own loss on a batch of one row, plain autograd
         for p in named.values():
             p.grad = None
         logits_r = m.discriminator(real[i : i + 1], cond[i : i + 1])
-        logits_f = m.discriminator(fake[i : i + 1], cond[i : i + 1])
-        loss_i = m.adversarial_loss.discriminator_loss(logits_r, logits_f)
+        loss_i = m.adversarial_loss.discriminator_loss(logits_r, torch.zeros(1))  # the real row's part
         if m.adversarial_loss.needs_gradient_penalty:
             x = (alpha[i] * real[i : i + 1] + (1 - alpha[i]) * fake[i : i + 1]).requires_grad_(True)
             (gx,) = torch.autograd.grad(m.discriminator(x, cond[i : i + 1]).sum(), x, create_graph=True)
             loss_i = loss_i + 10.0 * (gx.norm() - 1) ** 2
-        loss_i = loss_i + m.discriminator_extra_loss(real[i : i + 1], fake[i : i + 1], cond[i : i + 1], {}, {}, None)
+        loss_i = loss_i + m._class_loss(m.classifier, real[i : i + 1], cond[i : i + 1])
         loss_i.backward()
         for name, p in named.items():
             ref = torch.zeros_like(p) if p.grad is None else p.grad
@@ -144,3 +143,15 @@ def test_core_imports_without_opacus_and_dp_names_the_extra():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "pip install ganaug[privacy]" in out.stdout
+
+
+@pytest.mark.parametrize("loss", ["wgan-gp", "nonsaturating", "hinge", "lsgan", "minimax"])
+def test_losses_split_into_a_real_and_a_fake_part(loss):
+    """DP relies on L(real, fake) = A(real) + B(fake): per-row A, batched B."""
+    from ganaug.core.losses import get_loss
+
+    fn = get_loss(loss)
+    r, f = torch.randn(7), torch.randn(7)
+    z = torch.zeros(7)
+    split = fn.discriminator_loss(r, z) + fn.discriminator_loss(z, f) - fn.discriminator_loss(z, z)
+    torch.testing.assert_close(fn.discriminator_loss(r, f), split)
