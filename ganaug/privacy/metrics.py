@@ -120,9 +120,11 @@ def membership_inference_auc(members, nonmembers, synthetic, reference=None, *, 
         Encoded training items and encoded fresh items the generator never saw.
     synthetic : ndarray (m, d)
         Encoded synthetic items (the attacker's only view of the generator).
-    reference : ndarray (r, d), optional
+    reference : ndarray (r, d), "nonmembers" or None
         Further real items from the same distribution for the density-ratio
-        attack; without it that attack is skipped.
+        attack. ``"nonmembers"``: the non-members themselves, each left out
+        of its own estimate (leave-one-out), so that every holdout item can
+        be a non-member. ``None`` skips that attack.
     k : int, default=1
         Neighbour of the density estimates (``r_k``: distance to the k-th
         nearest item). Small ``k`` resolves the local bumps that memorised
@@ -150,13 +152,17 @@ def membership_inference_auc(members, nonmembers, synthetic, reference=None, *, 
     d_mem = nearest_distances(members, synthetic, k=1)[0][:, 0]
     d_non = nearest_distances(nonmembers, synthetic, k=1)[0][:, 0]
     out = {"distance": _auc(-d_mem, -d_non)}
-    if reference is not None and len(reference) > k and len(synthetic) > k:
-        def score(x):
-            r_syn = nearest_distances(x, synthetic, k=k)[0][:, -1]
-            r_ref = nearest_distances(x, reference, k=k)[0][:, -1]
-            return np.log(r_ref + 1e-12) - np.log(r_syn + 1e-12)
+    loo = isinstance(reference, str)
+    if loo and reference != "nonmembers":
+        raise ValueError(f"reference must be an array, 'nonmembers' or None, got {reference!r}")
+    ref = nonmembers if loo else reference
+    if ref is not None and len(ref) > k + 1 and len(synthetic) > k:
+        def log_ratio(x, r_ref):
+            return np.log(r_ref + 1e-12) - np.log(nearest_distances(x, synthetic, k=k)[0][:, -1] + 1e-12)
 
-        out["density_ratio"] = _auc(score(members), score(nonmembers))
+        r_mem = nearest_distances(members, ref, k=k)[0][:, -1]
+        r_non = nearest_distances(nonmembers, ref, k=k, exclude_self=loo)[0][:, -1]
+        out["density_ratio"] = _auc(log_ratio(members, r_mem), log_ratio(nonmembers, r_non))
     out["max"] = max(v for v in out.values())
     return out
 
@@ -188,7 +194,7 @@ def privacy_report(X_train, X_synthetic, X_holdout, y_train=None, y_synthetic=No
     max_members : int, default=5000
         At most this many members and non-members for the attacks (subsampled).
     random_state : int, optional
-        Seeds the member subsample and the holdout split of the density-ratio attack.
+        Seeds the member (and non-member) subsamples of the attacks.
 
     Returns
     -------
@@ -198,6 +204,9 @@ def privacy_report(X_train, X_synthetic, X_holdout, y_train=None, y_synthetic=No
         ``nndr_synthetic``, ``nndr_holdout`` (medians); ``exact_copies``,
         ``exact_copies_holdout`` (shares); ``mia_auc_distance``,
         ``mia_auc_density``, ``mia_auc`` (the stronger attack); the set sizes.
+        With ``m`` members and non-members, an AUC has a standard error of
+        about ``0.41 / sqrt(m)`` under no leak (0.06 for 50 minority rows), and
+        the stronger of two attacks is biased upwards by about that much.
 
     Examples
     --------
@@ -243,14 +252,12 @@ def privacy_report(X_train, X_synthetic, X_holdout, y_train=None, y_synthetic=No
     med_syn, med_hold = float(np.median(d_syn[:, 0])), float(np.median(d_hold[:, 0]))
     q_syn, q_hold = float(np.quantile(d_syn[:, 0], 0.05)), float(np.quantile(d_hold[:, 0], 0.05))
 
-    # attack: members vs non-members of equal size; half the holdout is the attacker's reference data
-    perm = rng.permutation(len(E_hold))
-    n_non = max(1, len(perm) // 2)
-    non, ref = E_hold[perm[:n_non]], E_hold[perm[n_non:]]
-    m = min(n_non, len(mem_idx), max_members)
-    non = non[:m]
+    # attack: members vs non-members of equal size; the holdout is also the attacker's reference data
+    # (leave-one-out), so that every fresh item can serve as a non-member
+    m = min(len(E_hold), len(mem_idx), max_members)
+    non = E_hold[rng.choice(len(E_hold), size=m, replace=False)] if len(E_hold) > m else E_hold
     members = E_tr[rng.choice(mem_idx, size=m, replace=False)]
-    mia = membership_inference_auc(members, non, E_syn, ref if len(ref) > 5 else None)
+    mia = membership_inference_auc(members, non, E_syn, "nonmembers")
     return {
         "n_train": int(len(E_tr)),
         "n_synthetic": int(len(E_syn)),
