@@ -45,6 +45,10 @@ _EXPORTS: dict[str, str] = {
     "TimeSeriesAugmenter": "ganaug.augment.timeseries",
     "RecurrentGAN": "ganaug.timeseries",
     "SeriesClassifier": "ganaug.timeseries",
+    "privacy_report": "ganaug.privacy",
+    "privacy_metrics": "ganaug.privacy",
+    "filter_copies": "ganaug.privacy",
+    "CopyFilter": "ganaug.privacy",
 }
 
 __all__ = sorted(["__version__", "FORMAT_VERSION", *_EXPORTS])
