@@ -205,7 +205,7 @@ class TabularBackend(_Backend):
         kwargs = {"spans": [list(s) for s in p["spans"]], "embedding_dim": int(p["latent_dim"]),
                   "generator_dim": [hidden, hidden], "discriminator_dim": [hidden, hidden],
                   "dropout": float(p.get("dropout", 0.25)), "lr_g": float(p.get("lr", 2e-4)),
-                  "lr_d": float(p.get("lr", 2e-4)), **dict(p.get("gan_options") or {})}
+                  "lr_d": float(p.get("lr", 2e-4)), "loss": "hinge", **dict(p.get("gan_options") or {})}
         self._make(kwargs)
 
     def _make(self, kwargs: dict) -> None:

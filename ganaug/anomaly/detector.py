@@ -68,9 +68,9 @@ class GANAnomalyDetector(BaseDetector):
         4-D ``(N, C, H, W)`` / ``(N, H, W, C)`` images. A multivariate series
         ``(T, channels)`` needs ``modality="series"``.
     epochs : int, optional
-        GAN training epochs; default: about 1500 optimiser steps.
+        GAN training epochs; default: about 600 optimiser steps.
     encoder_epochs : int, optional
-        Encoder training epochs; default: about 600 steps. 0 = no encoder
+        Encoder training epochs; default: about 300 steps. 0 = no encoder
         (latents start from noise; then ``inversion_steps`` must be > 0).
     batch_size : int, optional
         Rows (images, windows) per step; default ``min(256, n)``. An explicit
@@ -78,9 +78,9 @@ class GANAnomalyDetector(BaseDetector):
     latent_dim : int, default=32
         Latent size (tables, images); series use the recurrent generator's
         noise sequence.
-    hidden_dim : int, default=128
+    hidden_dim : int, default=64
         Width of the networks (tables: MLP width; images: generator base
-        width; series: recurrent hidden size, default 32 there).
+        width; series: recurrent hidden size, 32 there unless set).
     lambda_ : float, default=0.1
         Weight of the feature-matching term in ``"hybrid"`` (AnoGAN's lambda).
     discriminator_weight : float, default=0.0
@@ -147,7 +147,7 @@ class GANAnomalyDetector(BaseDetector):
         encoder_epochs: int | None = None,
         batch_size: int | None = None,
         latent_dim: int = 32,
-        hidden_dim: int = 128,
+        hidden_dim: int = 64,
         lambda_: float = 0.1,
         discriminator_weight: float = 0.0,
         kappa: float = 1.0,
@@ -306,8 +306,8 @@ class GANAnomalyDetector(BaseDetector):
             raise ValueError(f"the training data has {len(train)} {what}, fewer than batch_size={self.batch_size}; "
                              "lower batch_size (or leave it None)")
         batch = self.batch_size or min(256, len(train))
-        epochs = self.epochs or auto_epochs(len(train), batch, 1500)
-        enc_epochs = self.encoder_epochs if self.encoder_epochs is not None else auto_epochs(len(train), batch, 600)
+        epochs = self.epochs or auto_epochs(len(train), batch, 600)
+        enc_epochs = self.encoder_epochs if self.encoder_epochs is not None else auto_epochs(len(train), batch, 300)
         seed = seed_from_random_state(self.random_state)
         self.seed_ = seed
         limit_threads()
@@ -330,7 +330,7 @@ class GANAnomalyDetector(BaseDetector):
 
     def _backend_params(self) -> dict:
         hidden = self.hidden_dim
-        if self.modality_ == "series" and hidden == 128:
+        if self.modality_ == "series" and hidden == 64:
             hidden = 32
         p = {"latent_dim": self.latent_dim, "hidden_dim": hidden, "kappa": self.kappa,
              "gan_options": dict(self.gan_options or {})}
