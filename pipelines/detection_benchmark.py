@@ -17,8 +17,9 @@ same architecture and number of optimiser steps for every arm) is trained on
 4. + copy-paste of real rare crops (``ObjectPasteAugmenter(source="real")``);
 5. + GAN-made rare objects pasted (``ObjectPasteAugmenter(source="gan")``,
    a conditional GAN trained on the object crops of the training scenes);
-6. + copy-paste + albumentations;
-7. + GAN pastes + albumentations;
+6. + both kinds of pastes: half real crops, half GAN-made (``source="mixed"``, the same GAN);
+7. + copy-paste + albumentations;
+8. + GAN pastes + albumentations;
 
 pastes fill every class up to the most common one (``sampling_strategy="auto"``
 on box counts). Scored on the test scenes: AP@0.5 per class, mAP@0.5,
@@ -39,6 +40,7 @@ Run::
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import sys
 import time
@@ -177,6 +179,8 @@ def main(argv=None) -> int:
     gan_paste = ObjectPasteAugmenter(source="gan", epochs=args.gan_epochs, gan_max_per_class=args.gan_max_per_class,
                                      random_state=0).fit(tr_images, tr_targets)
     t_gan_fit = time.time() - t0
+    mixed_paste = copy.copy(gan_paste)  # the same crops and GAN; half of the pasted objects are real crops
+    mixed_paste.source, mixed_paste.real_share = "mixed", 0.5
     print(f"copy-paste fit {t_real_fit:.1f}s; GAN fit {t_gan_fit:.1f}s; objects to add per class "
           f"{real_paste.sampling_strategy_}")
 
@@ -186,6 +190,7 @@ def main(argv=None) -> int:
         ("repeat-factor sampling", "rfs", False),
         ("+ copy-paste (real crops)", "real", False),
         ("+ GAN pastes", "gan", False),
+        ("+ copy-paste and GAN pastes (half each)", "mixed", False),
         ("+ copy-paste + albumentations", "real", True),
         ("+ GAN pastes + albumentations", "gan", True),
     ]
@@ -194,7 +199,7 @@ def main(argv=None) -> int:
     samples = {}
     for seed in args.seeds:
         pasted = {}
-        for key, aug in (("real", real_paste), ("gan", gan_paste)):
+        for key, aug in (("real", real_paste), ("gan", gan_paste), ("mixed", mixed_paste)):
             t0 = time.time()
             new_images, new_targets = aug.paste(tr_images, tr_targets, random_state=1000 + seed)
             pasted[key] = (concat(tr_images, tr_targets, new_images, new_targets), time.time() - t0)
@@ -204,7 +209,7 @@ def main(argv=None) -> int:
             t0 = time.time()
             extra = 0.0
             weight = None
-            if data in ("real", "gan"):
+            if data in ("real", "gan", "mixed"):
                 train, extra = pasted[data]
             else:
                 train = (tr_images, tr_targets)
@@ -238,7 +243,7 @@ def main(argv=None) -> int:
         per_class.append(f"| {name} | " + " | ".join(f"{100 * np.mean([r['AP50'][c] for r in rs]):.1f}"
                                                      for c in range(N_CLASSES)) + " |")
     best_rare = max(results, key=lambda k: np.mean([r["rare_mAP50"] for r in results[k]]))
-    gan_best = max(("+ GAN pastes", "+ GAN pastes + albumentations"),
+    gan_best = max(("+ GAN pastes", "+ GAN pastes + albumentations", "+ copy-paste and GAN pastes (half each)"),
                    key=lambda k: np.mean([r["rare_mAP50"] for r in results[k]]))
     cp_best = max(("+ copy-paste (real crops)", "+ copy-paste + albumentations"),
                   key=lambda k: np.mean([r["rare_mAP50"] for r in results[k]]))

@@ -21,7 +21,7 @@ from ganaug.detection.boxes import box_ioa, check_target
 __all__ = ["ObjectPasteAugmenter", "check_detection_data"]
 
 _BLENDS = ("alpha", "poisson", "replace")
-_SOURCES = ("gan", "real")
+_SOURCES = ("gan", "real", "mixed")
 
 
 def check_detection_data(images, targets, fmt: str = "pascal_voc", name: str = "images"):
@@ -99,11 +99,15 @@ class ObjectPasteAugmenter:
 
     Parameters
     ----------
-    source : {"gan", "real"}, default="gan"
+    source : {"gan", "real", "mixed"}, default="gan"
         ``"gan"``: train a class-conditional GAN
         (:class:`~ganaug.augment.image.ImageAugmenter`) on the object crops
         of all classes and paste newly generated objects; ``"real"``:
-        copy-paste the real crops (the baseline to measure the GAN against).
+        copy-paste the real crops (the baseline to measure the GAN against);
+        ``"mixed"``: a share ``real_share`` of the pasted objects are real
+        crops, the rest generated.
+    real_share : float, default=0.5
+        With ``source="mixed"``: share of pasted objects (per class) that are real crops.
     sampling_strategy : str, float, dict or callable, default="auto"
         imbalanced-learn's meanings, applied to **instance** (box) counts per
         class: ``"auto"`` adds instances to every class but the most common
@@ -167,8 +171,9 @@ class ObjectPasteAugmenter:
     def __init__(self, source: str = "gan", sampling_strategy="auto", objects_per_image=(1, 3),
                  max_overlap: float = 0.1, context: float = 0.15, blend: str = "alpha", scale_jitter: float = 0.1,
                  object_size: int = 28, gan=None, epochs: int = 30, gan_max_per_class: int | None = None,
-                 box_format: str = "pascal_voc", random_state=None):
+                 box_format: str = "pascal_voc", real_share: float = 0.5, random_state=None):
         self.source = source
+        self.real_share = real_share
         self.sampling_strategy = sampling_strategy
         self.objects_per_image = objects_per_image
         self.max_overlap = max_overlap
@@ -186,6 +191,8 @@ class ObjectPasteAugmenter:
     def _check_params(self) -> None:
         if self.source not in _SOURCES:
             raise ValueError(f"source must be one of {_SOURCES}, got {self.source!r}")
+        if not 0.0 <= float(self.real_share) <= 1.0:
+            raise ValueError(f"real_share must be in [0, 1], got {self.real_share!r}")
         if self.blend not in _BLENDS:
             raise ValueError(f"blend must be one of {_BLENDS}, got {self.blend!r}")
         lo, hi = self.objects_per_image
@@ -238,7 +245,7 @@ class ObjectPasteAugmenter:
         self._crops = crops
         self.box_sizes_ = np.concatenate(rel).astype(np.float64)  # (n_instances, 2): width, height relative
         self.dtype_ = imgs[0].dtype
-        if self.source == "gan":
+        if self.source in ("gan", "mixed"):
             self._fit_gan(seed)
         return self
 
@@ -275,14 +282,30 @@ class ObjectPasteAugmenter:
             raise ValueError(f"class {unknown[0]} has no boxes in the data the augmenter was fitted on")
         if not wanted:
             return [], np.zeros(0, np.int64)
+        if self.source == "mixed":
+            n_real = {c: int(round(float(self.real_share) * n)) for c, n in wanted.items()}
+            real_objs, real_labels = self._real_objects(n_real, rng)
+            gan_objs, gan_labels = self._gan_objects({c: n - n_real[c] for c, n in wanted.items()}, rng)
+            return real_objs + gan_objs, np.concatenate([real_labels, gan_labels])
         if self.source == "gan":
-            X, y = self.gan_.sample(wanted, random_state=int(rng.integers(2**31 - 1)))
-            X = np.asarray(X)
-            if self._ndim == 3 and X.ndim == 3:
-                X = X[..., None]
-            return list(X), np.asarray(y, dtype=np.int64)
-        objs, labels = [], []
+            return self._gan_objects(wanted, rng)
+        return self._real_objects(wanted, rng)
+
+    def _gan_objects(self, wanted: dict, rng):
+        wanted = {c: n for c, n in wanted.items() if n > 0}
+        if not wanted:
+            return [], np.zeros(0, np.int64)
+        X, y = self.gan_.sample(wanted, random_state=int(rng.integers(2**31 - 1)))
+        X = np.asarray(X)
+        if self._ndim == 3 and X.ndim == 3:
+            X = X[..., None]
+        return list(X), np.asarray(y, dtype=np.int64)
+
+    def _real_objects(self, wanted: dict, rng):
+        objs, labels = [], [np.zeros(0, np.int64)]
         for c, n in wanted.items():  # a loop over classes
+            if n <= 0:
+                continue
             pick = rng.choice(np.flatnonzero(self.crop_labels_ == c), n, replace=True)
             objs.extend(self._crops[i] for i in pick)
             labels.append(np.full(n, c, np.int64))

@@ -126,3 +126,6 @@ def test_gan_source_makes_objects_of_the_asked_classes(scenes):
     new_images, new_targets = aug.paste(images, targets, counts={8: 10})
     assert sum(int((t["labels"][t["pasted"]] == 8).sum()) for t in new_targets) == 10
     assert aug.gan_.classes_.tolist() == [3, 7, 8]
+    aug.source, aug.real_share = "mixed", 0.25  # the same crops and GAN, a quarter of the objects real
+    objs, labels = aug.sample_objects({8: 8}, random_state=0)
+    assert labels.tolist() == [8] * 8 and sum(o.shape[:2] != (28, 28) for o in objs) <= 2
