@@ -251,7 +251,7 @@ def main(argv=None) -> int:
     c = np.mean([r["rare_mAP50"] for r in results[cp_best]])
     verdict = (f"Best rare-class mAP@0.5: **{best_rare}**. Best GAN arm ({gan_best}) {100 * g:.1f} vs best "
                f"copy-paste arm ({cp_best}) {100 * c:.1f}: "
-               + ("the GAN is ahead." if g > c else "**the GAN loses to copy-paste of real crops.**"))
+               + ("the GAN is ahead." if g > c else ("a tie." if g == c else "**the GAN loses to copy-paste of real crops.**")))
     total = time.time() - t_all
     md = [
         "# Detection benchmark", "",
