@@ -1,0 +1,1 @@
+"""Quality metrics of synthetic data (image fidelity and translation quality)."""
