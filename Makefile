@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.ganaug-installed
 # Never more BLAS/OpenMP threads than cores (two CPU-heavy pools on 2 cores slow torch tenfold).
 export OMP_NUM_THREADS ?= $(shell $(PYTHON) -c "import os; print(len(os.sched_getaffinity(0)))" 2>/dev/null || echo 2)
 
-.PHONY: install demo test test-fast docs clean
+.PHONY: install demo test test-fast doctest docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,15 @@ demo: install
 
 test: install
 	$(PY) -m pytest tests
+	$(PY) -m pytest --doctest-modules ganaug -q -p no:cacheprovider
+	$(MAKE) --no-print-directory docs
+
+doctest: install
+	$(PY) -m pytest --doctest-modules ganaug -q -p no:cacheprovider
+
+# API reference and guides; warnings are errors
+docs: install
+	GANAUG_PROGRESS=0 $(PY) -m sphinx -W --keep-going -q -b html docs docs/_build/html
 
 test-fast: install
 	$(PY) -m pytest tests -m "not slow"
