@@ -147,9 +147,17 @@ class AugmentedDataset(Dataset):
         Seed of the synthetic draws (epoch ``e`` uses a seed derived from
         ``(random_state, e)``) and of the transform's stream.
 
-    Detection
-    ---------
-    With ``base = (images, targets)`` (a list of target dicts) or a Dataset
+    Attributes
+    ----------
+    n_real, n_repeated, n_synthetic : int
+    synthetic_counts_, repeat_counts_ : dict
+        Synthetic and repeated real items per class.
+    targets : ndarray
+        Labels of all items, in index order.
+
+    Notes
+    -----
+    Detection data: with ``base = (images, targets)`` (a list of target dicts) or a Dataset
     whose items carry dict targets, the dataset holds detection items. The
     ``augmenter`` is then an object-level one
     (:class:`~ganaug.detection.ObjectPasteAugmenter`): each epoch it pastes
@@ -160,14 +168,6 @@ class AugmentedDataset(Dataset):
     :func:`~ganaug.data.detection_compose`); batch with
     :func:`~ganaug.data.detection_collate`. ``targets`` is then the list of
     target dicts.
-
-    Attributes
-    ----------
-    n_real, n_repeated, n_synthetic : int
-    synthetic_counts_, repeat_counts_ : dict
-        Synthetic and repeated real items per class.
-    targets : ndarray
-        Labels of all items, in index order.
 
     Examples
     --------
