@@ -1,7 +1,10 @@
 """``ganaug resample IN.csv --target COL -o OUT.csv``: balance a CSV table with ganaug's tabular GAN.
 
 The output holds every input row first, unchanged and in order, then the
-synthetic rows; the target column stays where it was.
+synthetic rows; the target column stays where it was. Text columns are
+modelled as categories; a text column whose every value is an ISO 8601 date
+or date-time is modelled as a datetime (new rows get new dates, written in
+the same form). Missing values are kept and generated.
 """
 
 from __future__ import annotations
@@ -30,7 +33,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=300, help="training epochs (default 300)")
     p.add_argument("--batch-size", type=int, default=500, help="rows per step (default 500)")
     p.add_argument("--seed", type=int, default=0, help="random state (default 0)")
-    p.add_argument("--filter", action="store_true", help="reject the least realistic 20%% of synthetic rows")
+    p.add_argument("--filter", action=argparse.BooleanOptionalAction, default=True,
+                   help="reject the least realistic 20%% of generated rows by the trained discriminator "
+                        "(default on, as TabularAugmenter(filter_synthetic=True); --no-filter turns it off)")
+    p.add_argument("--validation", choices=["tstr", "augmented"], default=None,
+                   help="keep the epoch whose synthetic rows best predict held-out real rows, with early stopping")
     p.add_argument("--save-model", default=None, metavar="DIR",
                    help="also save the trained model to DIR (for 'ganaug sample')")
     p.add_argument("-o", "--out", required=True, help="output CSV file")
@@ -70,7 +77,42 @@ def _read(path: str, target: str):
     df = pd.read_csv(path)
     if target not in df.columns:
         raise ValueError(f"target column {target!r} not in {path} (columns: {list(df.columns)})")
+    if df[target].isna().any():
+        rows = (df.index[df[target].isna()] + 2).tolist()[:5]  # +2: header line and 1-based lines
+        raise ValueError(f"target column {target!r} has {int(df[target].isna().sum())} missing label(s) "
+                         f"(first on line(s) {rows} of {path}); drop or label those rows first")
     return df
+
+
+def _iso_dates(column):
+    """The column parsed as datetimes if every non-missing value is an ISO 8601 date/time, else None."""
+    import pandas as pd
+
+    values = column.dropna()
+    if values.empty or not values.map(lambda v: isinstance(v, str)).all():
+        return None
+    text = values.astype(str)
+    if not text.str.match(r"^\d{4}-\d{2}-\d{2}").all():  # cheap pre-check before the parser
+        return None
+    try:
+        return pd.to_datetime(column, format="ISO8601")
+    except (ValueError, TypeError, OverflowError):
+        return None
+
+
+def _features(df, target: str):
+    """X for the augmenter: text columns as categories, ISO date columns as datetimes."""
+    X = df.drop(columns=[target])
+    dates = {}
+    for col in X.columns:
+        if X[col].dtype == object:
+            parsed = _iso_dates(X[col])
+            if parsed is not None:
+                X[col] = parsed
+                dates[col] = "%Y-%m-%d" if (parsed.dropna() == parsed.dropna().dt.normalize()).all() else None
+            else:
+                X[col] = X[col].astype("category")
+    return X, dates
 
 
 def _match_labels(strategy, y):
@@ -93,19 +135,20 @@ def run(args) -> int:
 
     df = _read(args.data, args.target)
     y = df[args.target]
-    X = df.drop(columns=[args.target])
-    for col in X.columns:
-        if X[col].dtype == object:
-            X[col] = X[col].astype("category")
+    X, dates = _features(df, args.target)
     aug = TabularAugmenter(
         sampling_strategy=_match_labels(parse_strategy(args.strategy), y), epochs=args.epochs,
         batch_size=args.batch_size, random_state=args.seed, filter_synthetic=args.filter,
+        validation=args.validation,
     )
     X_res, y_res = aug.fit_resample(X, y)
     n_new = len(X_res) - len(X)
     new = X_res.iloc[len(X):].copy()
     for col in new.columns:
-        if df[col].dtype == object:  # text columns back to plain text
+        if col in dates:  # written back like the input: dates as YYYY-MM-DD, date-times in ISO form
+            fmt = dates[col]
+            new[col] = new[col].dt.strftime(fmt) if fmt else new[col].map(lambda t: t.isoformat(), na_action="ignore")
+        elif df[col].dtype == object:  # text columns back to plain text
             new[col] = new[col].astype(object)
     new.insert(df.columns.get_loc(args.target), args.target, y_res.iloc[len(X):].to_numpy())
     out = pd.concat([df, new], ignore_index=True)

@@ -48,6 +48,8 @@ def run(args) -> int:
     from ganaug.augment.base import BaseAugmenter
 
     aug = BaseAugmenter.load(args.model)
+    if args.classes and args.n_samples is not None:
+        raise ValueError("give either -n N or --class LABEL=COUNT, not both")
     if args.classes:
         if not aug.labelled_:
             raise ValueError("this model was trained without labels: use -n, not --class")
