@@ -12,6 +12,7 @@ in (feathered alpha or Poisson). The result is new images with their boxes.
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 from imblearn.utils import check_sampling_strategy
@@ -479,3 +480,77 @@ class ObjectPasteAugmenter:
         if isinstance(images, np.ndarray) and len(new_images) == 0:
             return images.copy(), all_targets
         return list(images) + list(new_images), all_targets
+
+    # ------------------------------------------------------------- persistence
+    _SAVED_PARAMS = ("source", "sampling_strategy", "objects_per_image", "max_overlap", "context", "blend",
+                     "scale_jitter", "object_size", "epochs", "gan_max_per_class", "box_format", "real_share",
+                     "random_state")
+
+    def save(self, path) -> Path:
+        """Save the fitted augmenter to a directory (JSON + safetensors, no pickle; the GAN in ``path/gan``)."""
+        from ganaug.io import save_model_dir
+
+        self._check_fitted()
+        params = {}
+        for name in self._SAVED_PARAMS:
+            value = getattr(self, name)
+            if name == "sampling_strategy" and callable(value):
+                value = self.sampling_strategy_  # a callable is stored as what it resolved to
+            if name == "random_state" and not (value is None or isinstance(value, (int, np.integer))):
+                value = None
+            params[name] = list(value) if isinstance(value, tuple) else value
+        if isinstance(params["sampling_strategy"], dict):
+            params["sampling_strategy"] = {str(k): int(v) for k, v in params["sampling_strategy"].items()}
+        config = {
+            "kind": "ObjectPasteAugmenter",
+            "params": params,
+            "instance_counts": {str(k): v for k, v in self.instance_counts_.items()},
+            "sampling_strategy_": {str(k): v for k, v in self.sampling_strategy_.items()},
+            "seed": int(self.seed_),
+            "ndim": int(self._ndim),
+            "channels": int(self._channels),
+            "dtype": np.dtype(self.dtype_).str,
+            "crop_shapes": [list(c.shape) for c in self._crops],
+        }
+        flat = np.concatenate([c.reshape(-1) for c in self._crops]) if self._crops else np.zeros(0)
+        tensors = {"crops": np.ascontiguousarray(flat), "crop_labels": self.crop_labels_,
+                   "box_sizes": self.box_sizes_, "classes": np.asarray(self.classes_, np.int64)}
+        out = save_model_dir(path, config, tensors)
+        if hasattr(self, "gan_"):
+            self.gan_.save(Path(path) / "gan")
+        return out
+
+    @classmethod
+    def load(cls, path) -> "ObjectPasteAugmenter":
+        """Load an augmenter written by :meth:`save` (hashes checked; no pickle)."""
+        from ganaug.exceptions import ModelFormatError
+        from ganaug.io import load_model_dir
+
+        config, tensors = load_model_dir(path)
+        if config.get("kind") != "ObjectPasteAugmenter":
+            raise ModelFormatError(f"{str(path)!r} does not hold an ObjectPasteAugmenter")
+        params = dict(config["params"])
+        if isinstance(params.get("sampling_strategy"), dict):
+            params["sampling_strategy"] = {int(k): int(v) for k, v in params["sampling_strategy"].items()}
+        params["objects_per_image"] = tuple(params["objects_per_image"])
+        aug = cls(**params)
+        aug.instance_counts_ = {int(k): int(v) for k, v in config["instance_counts"].items()}
+        aug.sampling_strategy_ = {int(k): int(v) for k, v in config["sampling_strategy_"].items()}
+        aug.seed_ = int(config["seed"])
+        aug._ndim, aug._channels = int(config["ndim"]), int(config["channels"])
+        aug.dtype_ = np.dtype(config["dtype"])
+        flat = tensors["crops"].numpy()
+        crops, pos = [], 0
+        for shape in config["crop_shapes"]:
+            n = int(np.prod(shape))
+            crops.append(flat[pos:pos + n].reshape(shape).astype(aug.dtype_))
+            pos += n
+        aug._crops = crops
+        aug.crop_labels_ = tensors["crop_labels"].numpy().astype(np.int64)
+        aug.box_sizes_ = tensors["box_sizes"].numpy().astype(np.float64)
+        aug.classes_ = tensors["classes"].numpy().astype(np.int64)
+        if aug.source in ("gan", "mixed"):
+            from ganaug.augment.image import ImageAugmenter
+
+            aug.gan_ = ImageAugmenter.load(Path(path) / "gan")
+        return aug

@@ -114,7 +114,7 @@ def test_bad_data(scenes):
 
 
 @pytest.mark.slow
-def test_gan_source_makes_objects_of_the_asked_classes(scenes):
+def test_gan_source_makes_objects_of_the_asked_classes(tmp_path, scenes):
     from ganaug.augment.image import ImageAugmenter
 
     images, targets = scenes
@@ -129,3 +129,22 @@ def test_gan_source_makes_objects_of_the_asked_classes(scenes):
     aug.source, aug.real_share = "mixed", 0.25  # the same crops and GAN, a quarter of the objects real
     objs, labels = aug.sample_objects({8: 8}, random_state=0)
     assert labels.tolist() == [8] * 8 and sum(o.shape[:2] != (28, 28) for o in objs) <= 2
+    aug.save(tmp_path / "gan_paste")
+    back = ObjectPasteAugmenter.load(tmp_path / "gan_paste")
+    np.testing.assert_array_equal(np.stack(back.sample_objects({8: 3}, random_state=2)[0][1:]),
+                                  np.stack(aug.sample_objects({8: 3}, random_state=2)[0][1:]))
+
+
+def test_save_load_round_trip(tmp_path, scenes):
+    images, targets = scenes
+    aug = ObjectPasteAugmenter(source="real", random_state=5).fit(images, targets)
+    aug.save(tmp_path / "m")
+    back = ObjectPasteAugmenter.load(tmp_path / "m")
+    assert back.sampling_strategy_ == aug.sampling_strategy_ and back.instance_counts_ == aug.instance_counts_
+    a, b = aug.paste(images, targets, random_state=1), back.paste(images, targets, random_state=1)
+    np.testing.assert_array_equal(a[0], b[0])
+    (tmp_path / "m" / "config.json").write_text((tmp_path / "m" / "config.json").read_text().replace("alpha", "replace"))
+    from ganaug.exceptions import ModelFormatError
+
+    with pytest.raises(ModelFormatError, match="altered"):
+        ObjectPasteAugmenter.load(tmp_path / "m")
