@@ -302,6 +302,80 @@ class DPTabularGAN(TabularGAN):
         return per_row(params, real.reshape(real.shape[0], -1), cond.reshape(-1, 2), fake.reshape(fake.shape[0], -1),
                        alpha)
 
+    def _ghost_supported(self) -> bool:
+        """Every parameter of the private networks sits in a Linear or Embedding layer (and no gradient penalty)."""
+        if self.adversarial_loss.needs_gradient_penalty:
+            return False
+        covered = set()
+        for net in self._dp_networks().values():
+            for mod in net.modules():
+                if isinstance(mod, (torch.nn.Linear, torch.nn.Embedding)):
+                    covered.update(id(p) for p in mod.parameters(recurse=False))
+        return all(id(p) in covered for net in self._dp_networks().values() for p in net.parameters())
+
+    def _ghost_clipped_sum(self, real: Tensor, cond: Tensor, max_norm: float) -> tuple[dict, Tensor]:
+        """Sum of per-row gradients clipped to ``max_norm``, without materialising them ("ghost clipping").
+
+        One batched forward and backward of the rows' loss parts records each
+        Linear layer's inputs ``a_i`` and output gradients ``g_i`` (and each
+        Embedding's indices): a row's weight gradient is ``g_i a_i^T``, with
+        squared norm ``|g_i|^2 |a_i|^2``, so the per-row norms come from two
+        vector norms per layer, and the clipped sum is one matrix product
+        ``(s * g)^T a`` (Li et al., 2022; Opacus's ghost clipping). Valid
+        because each layer is applied once per row, to that row only.
+        """
+        nets = self._dp_networks()
+        records: list = []
+        handles = []
+
+        def hook(mod, inputs, output):
+            records.append((mod, inputs[0].detach(), output))
+
+        for net in nets.values():
+            for mod in net.modules():
+                if isinstance(mod, (torch.nn.Linear, torch.nn.Embedding)):
+                    handles.append(mod.register_forward_hook(hook))
+        try:
+            with torch.enable_grad():
+                logits, _ = self._logits(real, cond)
+                per_row = self.adversarial_loss.discriminator_loss(logits, torch.zeros_like(logits)) * len(logits)
+                if self.classifier is not None:
+                    per_row = per_row + self._class_loss(self.classifier, real, cond) * len(logits)
+                outs = [r[2] for r in records]
+                grads = torch.autograd.grad(per_row, outs, allow_unused=True)
+        finally:
+            for h in handles:
+                h.remove()
+        n = real.shape[0]
+        sq = torch.zeros(n, device=real.device)
+        terms = []
+        for (mod, a, out), g in zip(records, grads):
+            if g is None:
+                continue
+            g = g.reshape(n, -1).detach()
+            if isinstance(mod, torch.nn.Linear):
+                a = a.reshape(n, -1)
+                sq = sq + g.pow(2).sum(1) * a.pow(2).sum(1)
+                if mod.bias is not None:
+                    sq = sq + g.pow(2).sum(1)
+            else:
+                sq = sq + g.pow(2).sum(1)
+            terms.append((mod, a, g))
+        norms = sq.sqrt()
+        scale = (max_norm / (norms + 1e-6)).clamp(max=1.0)
+        summed: dict = {}
+        for mod, a, g in terms:
+            sg = g * scale.unsqueeze(1)
+            if isinstance(mod, torch.nn.Linear):
+                w = sg.T @ a.reshape(n, -1)
+                summed[id(mod.weight)] = summed.get(id(mod.weight), 0) + w
+                if mod.bias is not None:
+                    summed[id(mod.bias)] = summed.get(id(mod.bias), 0) + sg.sum(0)
+            else:
+                w = torch.zeros_like(mod.weight).index_add_(0, a.reshape(-1).long(), sg)
+                summed[id(mod.weight)] = summed.get(id(mod.weight), 0) + w
+        return summed, norms
+
     def _public_fake_gradients(self, m: int) -> dict:
         """Gradient of the fake-only parts of the discriminator loss on ``m`` fakes with public conditions.
 
@@ -328,7 +402,11 @@ class DPTabularGAN(TabularGAN):
         C, sigma = self.dp_max_grad_norm, self.dp_noise_multiplier
         n = real.shape[0]
         logs: dict[str, float] = {"dp_batch": float(n)}
-        if n > 0:
+        if n > 0 and self._ghost_supported():
+            by_id, norms = self._ghost_clipped_sum(real, cond, C)
+            logs["dp_clipped_share"] = float((norms > C).float().mean())
+            summed = {k: by_id.get(id(p), torch.zeros_like(p)) for k, p in named.items()}
+        elif n > 0:
             with torch.no_grad():
                 fake = self.generate(self.sample_noise(n), cond)
             grads = self._per_row_gradients(real, cond, fake)

@@ -155,3 +155,23 @@ def test_losses_split_into_a_real_and_a_fake_part(loss):
     z = torch.zeros(7)
     split = fn.discriminator_loss(r, z) + fn.discriminator_loss(z, f) - fn.discriminator_loss(z, z)
     torch.testing.assert_close(fn.discriminator_loss(r, f), split)
+
+
+@pytest.mark.parametrize("loss", ["hinge", "nonsaturating"])
+def test_ghost_clipping_equals_clipping_materialised_per_row_gradients(loss):
+    m = _tiny_module(loss)
+    assert m._ghost_supported()
+    n, C = 9, 0.3
+    g = torch.Generator().manual_seed(2)
+    real, fake = torch.rand(n, 1, 6, generator=g), torch.rand(n, 1, 6, generator=g)
+    cond = m.condition(torch.tensor([0, 1, 1, 0, 1, 0, 0, 1, 1]), torch.tensor([-1, 2, 0, -1, 4, 4, 1, 3, -1]))
+    cond = cond.view(n, 1, 2)
+    by_id, norms = m._ghost_clipped_sum(real, cond, C)
+    per_row = m._per_row_gradients(real, cond, fake)
+    ref_norms = torch.sqrt(sum(v.reshape(n, -1).pow(2).sum(1) for v in per_row.values()))
+    torch.testing.assert_close(norms, ref_norms, rtol=1e-4, atol=1e-6)
+    scale = (C / (ref_norms + 1e-6)).clamp(max=1.0)
+    for name, p in {f"{k}.{q}": v for k, net in m._dp_networks().items() for q, v in net.named_parameters()}.items():
+        ref = torch.einsum("i,i...->...", scale, per_row[name])
+        torch.testing.assert_close(by_id.get(id(p), torch.zeros_like(p)), ref, rtol=1e-4, atol=1e-6)
+    assert not _tiny_module("wgan-gp")._ghost_supported()  # the penalty needs the per-row path
