@@ -552,6 +552,9 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
         return state, tensors
 
     def _set_state(self, state: dict, tensors: dict) -> None:
+        for name in ("generator_dim", "discriminator_dim"):  # JSON stored the tuples as lists
+            if isinstance(getattr(self, name), list):
+                setattr(self, name, tuple(getattr(self, name)))
         self.input_layout_ = state["input_layout"]
         self.n_features_in_ = int(state["n_features_in"])
         self.transformer_ = TabularTransformer.from_state(state["transformer"])
