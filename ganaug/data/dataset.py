@@ -48,7 +48,10 @@ def synthetic_counts(class_counts, synthetic_ratio: float | None = None, balance
         if balance:
             return counts.max() - counts
         synthetic_ratio = 1.0
-    ratio = float(synthetic_ratio)
+    try:
+        ratio = float(synthetic_ratio)
+    except (TypeError, ValueError):
+        raise TypeError(f"synthetic_ratio must be a number or None, got {synthetic_ratio!r}") from None
     if not np.isfinite(ratio) or ratio < 0:
         raise ValueError(f"synthetic_ratio must be a finite number >= 0, got {synthetic_ratio!r}")
     total = int(round(ratio * n_real))
