@@ -135,7 +135,7 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
     >>> from ganaug.augment.tabular import TabularAugmenter
     >>> from ganaug.datasets import load_hmda
     >>> X, y = load_hmda()
-    >>> aug = TabularAugmenter(epochs=1, random_state=0)
+    >>> aug = TabularAugmenter(epochs=1, generator_dim=(32,), discriminator_dim=(32,), random_state=0)
     >>> X_res, y_res = aug.fit_resample(X, y)
     >>> y_res.value_counts().to_dict()
     {'no': 2095, 'yes': 2095}
@@ -460,7 +460,8 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
         >>> from ganaug.augment.tabular import TabularAugmenter
         >>> from ganaug.datasets import load_default
         >>> X, y = load_default()
-        >>> aug = TabularAugmenter(epochs=1, random_state=0).fit(X[:2000], y[:2000])
+        >>> aug = TabularAugmenter(epochs=1, generator_dim=(32,), discriminator_dim=(32,), random_state=0)
+        >>> aug = aug.fit(X[:2000], y[:2000])
         >>> [len(Xc) for Xc, yc in aug.iter_samples(2500, chunk_size=1000, random_state=0)]
         [1000, 1000, 500]
         """
