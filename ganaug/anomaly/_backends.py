@@ -319,7 +319,7 @@ class SeriesBackend(_Backend):
     def build(self, x: Tensor) -> None:
         p = self.params
         kwargs = {"n_channels": int(x.shape[2]), "seq_len": int(x.shape[1]), "hidden_dim": int(p["hidden_dim"]),
-                  **dict(p.get("gan_options") or {})}
+                  "num_layers": 1, **dict(p.get("gan_options") or {})}
         self._make(kwargs)
 
     def _make(self, kwargs: dict) -> None:

@@ -68,12 +68,12 @@ class GANAnomalyDetector(BaseDetector):
         4-D ``(N, C, H, W)`` / ``(N, H, W, C)`` images. A multivariate series
         ``(T, channels)`` needs ``modality="series"``.
     epochs : int, optional
-        GAN training epochs; default: about 600 optimiser steps.
+        GAN training epochs; default: about 600 optimiser steps (300 for series).
     encoder_epochs : int, optional
-        Encoder training epochs; default: about 300 steps. 0 = no encoder
+        Encoder training epochs; default: about 300 steps (150 for series). 0 = no encoder
         (latents start from noise; then ``inversion_steps`` must be > 0).
     batch_size : int, optional
-        Rows (images, windows) per step; default ``min(256, n)``. An explicit
+        Rows (images, windows) per step; default ``min(256, n)`` (64 windows for series). An explicit
         value larger than the training data is an error.
     latent_dim : int, default=32
         Latent size (tables, images); series use the recurrent generator's
@@ -305,9 +305,10 @@ class GANAnomalyDetector(BaseDetector):
             what = "windows" if self.modality_ == "series" else "rows"
             raise ValueError(f"the training data has {len(train)} {what}, fewer than batch_size={self.batch_size}; "
                              "lower batch_size (or leave it None)")
-        batch = self.batch_size or min(256, len(train))
-        epochs = self.epochs or auto_epochs(len(train), batch, 600)
-        enc_epochs = self.encoder_epochs if self.encoder_epochs is not None else auto_epochs(len(train), batch, 300)
+        batch = self.batch_size or min(64 if self.modality_ == "series" else 256, len(train))
+        steps = (300, 150) if self.modality_ == "series" else (600, 300)
+        epochs = self.epochs or auto_epochs(len(train), batch, steps[0])
+        enc_epochs = self.encoder_epochs if self.encoder_epochs is not None else auto_epochs(len(train), batch, steps[1])
         seed = seed_from_random_state(self.random_state)
         self.seed_ = seed
         limit_threads()
@@ -321,9 +322,10 @@ class GANAnomalyDetector(BaseDetector):
         parts = self._raw_parts(train)
         self.component_stats_ = {}
         for k, v in parts.items():
-            v = v.ravel()
-            q1, med, q3 = np.percentile(v, [25, 50, 75])
-            self.component_stats_[k] = {"median": float(med), "iqr": float(q3 - q1) if q3 > q1 else float(np.std(v)) or 1.0}
+            # series: per position in the window (the first steps of a causal model are judged on less context)
+            q1, med, q3 = np.percentile(v, [25, 50, 75], axis=0)
+            iqr = np.where(q3 > q1, q3 - q1, np.maximum(np.std(v, axis=0), 1e-12))
+            self.component_stats_[k] = {"median": med.tolist(), "iqr": iqr.tolist()}
         self.decision_scores_ = self._score_encoded(data)
         self._process_decision_scores()
         return self
@@ -355,7 +357,7 @@ class GANAnomalyDetector(BaseDetector):
     def _combine(self, parts: dict[str, np.ndarray]) -> np.ndarray:
         def z(k):
             s = self.component_stats_[k]
-            return (parts[k] - s["median"]) / s["iqr"]
+            return (parts[k] - np.asarray(s["median"])) / np.asarray(s["iqr"])
 
         if self.score == "reconstruction":
             return z("residual")
@@ -403,7 +405,7 @@ class GANAnomalyDetector(BaseDetector):
         for k in _COMPONENTS:
             if k in parts:
                 s = self.component_stats_[k]
-                v = (parts[k] - s["median"]) / s["iqr"]
+                v = (parts[k] - np.asarray(s["median"])) / np.asarray(s["iqr"])
                 cols[k] = self._fold(v, len(data)) if series else v
         return pd.DataFrame(cols)
 
