@@ -61,6 +61,10 @@ CLASSIFIER = dict(arch="cnn", width=32, epochs=150, batch_size=32, lr=1e-3)
 
 def _fmt(values, digits: int = 3) -> str:
     v = np.asarray(values, dtype=float)
+    if v.size == 0 or np.isnan(v).all():
+        return "-"
+    if v.size == 1:
+        return f"{v[0]:.{digits}f} (1 run)"
     return f"{v.mean():.{digits}f} ± {v.std():.{digits}f}"
 
 
@@ -91,18 +95,32 @@ def novelty_ratio(synthetic: np.ndarray, real: np.ndarray, rng: np.random.Genera
     return float(np.median(d_syn) / np.median(d_real))
 
 
+def _worker_init() -> None:
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def _score(job) -> float:
+    """One TimeGAN score (``("disc" | "pred", real, synthetic, kwargs)``), in this or a worker process."""
+    from ganaug.timeseries.metrics import discriminative_score, predictive_score
+
+    kind, real, syn, kw = job
+    return (discriminative_score if kind == "disc" else predictive_score)(real, syn, **kw).mean
+
+
 def run_stocks(args, out: Path) -> dict:
     from ganaug.augment.timeseries import TimeSeriesAugmenter
     from ganaug.timeseries.baselines import JitterScalingOverSampler
-    from ganaug.timeseries.metrics import discriminative_score, plot_real_vs_synthetic, predictive_score
+    from ganaug.timeseries.metrics import plot_real_vs_synthetic
 
     W = stocks_windows()
     n = len(W)
-    gan_cfg = dict(STOCKS_GAN)
+    gan_cfg = dict(STOCKS_GAN, **json.loads(args.stocks_gan or "{}"))
     if args.quick:
         gan_cfg.update(epochs=2, pretrain_epochs=2)
     score_kw = (dict(n_repeats=args.disc_repeats), dict(n_repeats=args.pred_repeats),
-                dict(n_repeats=args.strong_repeats, **STRONG_DISC))
+                dict(STRONG_DISC, n_repeats=args.strong_repeats, iterations=args.strong_iterations))
     if args.quick:
         score_kw = (dict(n_repeats=1, iterations=200), dict(n_repeats=1, iterations=300),
                     dict(n_repeats=1, hidden_dim=24, iterations=200))
@@ -119,35 +137,57 @@ def run_stocks(args, out: Path) -> dict:
             r[k].append(v)
 
     first_synthetic = None
-    for run in range(args.runs):
-        rng = np.random.default_rng(1000 + run)
-        t0, c0 = time.perf_counter(), time.process_time()
-        aug = TimeSeriesAugmenter(random_state=run, **gan_cfg).fit(W)
-        fit_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
-        S = aug.sample(n, random_state=run)
-        if first_synthetic is None:
-            first_synthetic = S
-        arms = {
-            "ganaug (TimeGAN mode)": S,
-            "jittered + scaled copies": JitterScalingOverSampler(random_state=run).sample_copies(W, n),
-            "time steps shuffled": np.take_along_axis(
-                W, np.argsort(rng.random((n, 1, W.shape[2])), axis=2).repeat(W.shape[1], 1), axis=2),
-            "copies of training windows": W[rng.integers(0, n, n)],
-        }
-        for arm, syn in arms.items():
-            d = discriminative_score(W, syn, random_state=run, **score_kw[0]).mean
-            p = predictive_score(W, syn, random_state=run, **score_kw[1]).mean
-            st = discriminative_score(W, syn, random_state=run, **score_kw[2]).mean
-            extra = {"fit_s": fit_s, "cpu_s": cpu_s} if arm.startswith("ganaug") else {}
-            record(arm, d, p, st, novelty_ratio(syn, W, rng), **extra)
-            print(f"[stocks run {run}] {arm}: disc {d:.3f} pred {p:.3f} strong disc {st:.3f}"
-                  + (f" fit {fit_s:.0f}s wall / {cpu_s:.0f}s CPU" if extra else ""), flush=True)
-        half = rng.permutation(n)
-        d = discriminative_score(W[half[: n // 2]], W[half[n // 2 :]], random_state=run, **score_kw[0]).mean
-        p = predictive_score(W, W, random_state=run, **score_kw[1]).mean
-        st = discriminative_score(W[half[: n // 2]], W[half[n // 2 :]], random_state=run, **score_kw[2]).mean
-        record("real data (half vs half; real-on-real)", d, p, st)
-        print(f"[stocks run {run}] real: disc {d:.3f} pred {p:.3f} strong disc {st:.3f}", flush=True)
+    workers = max(1, int(args.workers))
+    pool = None
+    if workers > 1:  # scores are small sequential GRUs: one process per core beats threads
+        import concurrent.futures
+        import multiprocessing
+
+        pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                                      initializer=_worker_init)
+    try:
+        for run in range(args.runs):
+            rng = np.random.default_rng(1000 + run)
+            t0, c0 = time.perf_counter(), time.process_time()
+            aug = TimeSeriesAugmenter(random_state=run, **gan_cfg).fit(W)
+            fit_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
+            S = aug.sample(n, random_state=run)
+            if first_synthetic is None:
+                first_synthetic = S
+            half = rng.permutation(n)
+            arms = {
+                "ganaug (TimeGAN mode)": (W, S),
+                "jittered + scaled copies": (W, JitterScalingOverSampler(random_state=run).sample_copies(W, n)),
+                "time steps shuffled": (W, np.take_along_axis(
+                    W, np.argsort(rng.random((n, 1, W.shape[2])), axis=2).repeat(W.shape[1], 1), axis=2)),
+                "copies of training windows": (W, W[rng.integers(0, n, n)]),
+                "real data (half vs half; real-on-real)": (W[half[: n // 2]], W[half[n // 2 :]]),
+            }
+            if run >= args.baseline_runs:  # the simple baselines are scored in the first runs only
+                arms = {k: v for k, v in arms.items() if k.startswith(("ganaug", "real data"))}
+            jobs = {}
+            for arm, (ref, syn) in arms.items():
+                jobs[arm, "disc"] = ("disc", ref, syn, dict(random_state=run, **score_kw[0]))
+                jobs[arm, "strong"] = ("disc", ref, syn, dict(random_state=run, **score_kw[2]))
+                if arm.startswith("real data"):
+                    jobs[arm, "pred"] = ("pred", W, W, dict(random_state=run, **score_kw[1]))
+                elif not arm.startswith("copies"):  # a copier's predictive score is the real-on-real one
+                    jobs[arm, "pred"] = ("pred", W, syn, dict(random_state=run, **score_kw[1]))
+            if pool is None:
+                scores = {key: _score(job) for key, job in jobs.items()}
+            else:
+                futures = {key: pool.submit(_score, job) for key, job in jobs.items()}
+                scores = {key: f.result() for key, f in futures.items()}
+            for arm, (ref, syn) in arms.items():
+                d, st, p = scores[arm, "disc"], scores[arm, "strong"], scores.get((arm, "pred"), float("nan"))
+                extra = {"fit_s": fit_s, "cpu_s": cpu_s} if arm.startswith("ganaug") else {}
+                ratio = None if arm.startswith("real data") else novelty_ratio(syn, W, rng)
+                record(arm, d, p, st, ratio, **extra)
+                print(f"[stocks run {run}] {arm}: disc {d:.3f} pred {p:.3f} strong disc {st:.3f}"
+                      + (f" fit {fit_s:.0f}s wall / {cpu_s:.0f}s CPU" if extra else ""), flush=True)
+    finally:
+        if pool is not None:
+            pool.shutdown()
 
     lines = [
         "| arm | discriminative (TimeGAN's GRU) | predictive MAE | discriminative, stronger GRU (24 units) "
@@ -174,8 +214,10 @@ def run_stocks(args, out: Path) -> dict:
         f"max {max(g['cpu_s']):.0f} s CPU)."
     )
     config = json.dumps(gan_cfg)
-    text = (f"## Stocks (TimeGAN protocol), {args.runs} runs\n\nganaug config: `{config}`; scores: "
-            f"{score_kw[0]} / {score_kw[1]} / stronger: {score_kw[2]} per run.\n\n{table}\n\n{summary}\n")
+    text = (f"## Stocks (TimeGAN protocol), {args.runs} runs (simple baselines: {min(args.baseline_runs, args.runs)})"
+            f"\n\nganaug config: `{config}`; scores: "
+            f"{score_kw[0]} / {score_kw[1]} / stronger: {score_kw[2]} per run. The predictive score of copies of "
+            f"training windows is the real-on-real one (not computed twice).\n\n{table}\n\n{summary}\n")
     (out / "stocks.md").write_text(text)
     print(text, flush=True)
 
@@ -216,12 +258,12 @@ def drop_minority(y, seed: int, keep_share: float = 0.2):
     return np.sort(np.concatenate([np.flatnonzero(y != label), kept])), label
 
 
-def class_gan(n_train: int, quick: bool, seed: int):
+def class_gan(n_train: int, quick: bool, seed: int, steps: int = CLASS_GAN_STEPS, overrides: dict | None = None):
     from ganaug.augment.timeseries import TimeSeriesAugmenter
 
-    cfg = dict(CLASS_GAN)
+    cfg = dict(CLASS_GAN, **(overrides or {}))
     steps_per_epoch = math.ceil(n_train / cfg["batch_size"])
-    epochs = max(1, CLASS_GAN_STEPS // steps_per_epoch)
+    epochs = max(1, steps // steps_per_epoch)
     if quick:
         epochs = 2
     return TimeSeriesAugmenter(epochs=epochs, pretrain_epochs=max(1, epochs // 2), random_state=seed, **cfg)
@@ -254,6 +296,9 @@ def run_classification(args, out: Path) -> dict:
     from ganaug.timeseries.classifier import fit_predict_proba
 
     clf_cfg = dict(CLASSIFIER)
+    if args.clf_epochs:
+        clf_cfg["epochs"] = args.clf_epochs
+    gan_overrides = json.loads(args.class_gan or "{}")
     if args.quick:
         clf_cfg["epochs"] = 5
     model = functools.partial(fit_predict_proba, **clf_cfg)
@@ -277,7 +322,7 @@ def run_classification(args, out: Path) -> dict:
         n_train = len(folds[0][0])
         augmenters = {
             "jitter + scaling": JitterScalingOverSampler(random_state=0),
-            "ganaug": class_gan(n_train, args.quick, 0),
+            "ganaug": class_gan(n_train, args.quick, 0, args.class_steps, gan_overrides),
         }
         t0 = time.perf_counter()
         rep = utility_report(model, X_all, y_all, augmenters=augmenters, cv=folds,
@@ -308,7 +353,8 @@ def run_classification(args, out: Path) -> dict:
             examples[name] = (real, np.asarray(X_new)[np.asarray(y_new) == minority])
 
     text = (f"## Rare-class classification, {args.seeds} seeds (folds of `utility_report`)\n\n"
-            f"Classifier: `{json.dumps(clf_cfg)}`; ganaug: `{json.dumps(CLASS_GAN)}`, about {CLASS_GAN_STEPS} "
+            f"Classifier: `{json.dumps(clf_cfg)}`; ganaug: `{json.dumps(dict(CLASS_GAN, **gan_overrides))}`, about "
+            f"{args.class_steps} "
             "adversarial steps after pre-training. \"vs best baseline\": difference in mean balanced accuracy to the "
             "best of imbalanced / class weights / random oversampling, with a paired bootstrap 95% interval.\n\n"
             + "\n".join(lines) + "\n\nVerdicts of `utility_report` (on minority-class F1):\n\n" + "\n".join(verdicts)
@@ -352,9 +398,20 @@ def main(argv=None) -> int:
     parser.add_argument("--disc-repeats", type=int, default=5)
     parser.add_argument("--pred-repeats", type=int, default=2)
     parser.add_argument("--strong-repeats", type=int, default=2)
+    parser.add_argument("--strong-iterations", type=int, default=STRONG_DISC["iterations"])
+    parser.add_argument("--stocks-gan", default=None, help="JSON overrides of STOCKS_GAN (TimeSeriesAugmenter args)")
+    parser.add_argument("--class-gan", default=None, help="JSON overrides of CLASS_GAN (TimeSeriesAugmenter args)")
+    parser.add_argument("--class-steps", type=int, default=CLASS_GAN_STEPS,
+                        help="classification: adversarial steps of ganaug")
+    parser.add_argument("--clf-epochs", type=int, default=None, help="classification: classifier epochs")
+    parser.add_argument("--baseline-runs", type=int, default=None,
+                        help="stocks: score jittered/shuffled/copied windows in the first N runs only (default: all)")
+    parser.add_argument("--workers", type=int, default=2, help="stocks: processes that compute the scores")
     parser.add_argument("--datasets", nargs="+", default=list(CLASSIFICATION_SETS))
     parser.add_argument("--quick", action="store_true", help="tiny settings: checks the pipeline, not the numbers")
     args = parser.parse_args(argv)
+    if args.baseline_runs is None:
+        args.baseline_runs = args.runs
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     import torch

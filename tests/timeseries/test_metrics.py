@@ -35,6 +35,8 @@ def test_real_vs_real_is_near_zero_and_fake_is_caught(windows):
     same = discriminative_score(windows[:half], windows[half:], **FAST_DISC)
     assert isinstance(same, RepeatedScore) and len(same.values) == 1
     assert same.mean < 0.08
+    # literally the same series on both sides: nothing to learn
+    assert discriminative_score(windows[:half], windows[:half], **FAST_DISC).mean < 0.08
     rng = np.random.default_rng(0)
     fake = rng.uniform(0, 1, windows[half:].shape)  # right range, no structure
     assert discriminative_score(windows[:half], fake, **FAST_DISC).mean > 0.3
