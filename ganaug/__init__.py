@@ -49,6 +49,8 @@ _EXPORTS: dict[str, str] = {
     "privacy_metrics": "ganaug.privacy",
     "filter_copies": "ganaug.privacy",
     "CopyFilter": "ganaug.privacy",
+    "FewLabelAnomalyDetector": "ganaug.anomaly.fewlabel",
+    "mask_labels": "ganaug.anomaly.fewlabel",
 }
 
 __all__ = sorted(["__version__", "FORMAT_VERSION", *_EXPORTS])
