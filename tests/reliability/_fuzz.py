@@ -46,6 +46,13 @@ _GANAUG = str(Path(__file__).resolve().parents[2] / "ganaug")
 _VALIDATORS = ("/sklearn/utils/", "/sklearn/base.py", "/imblearn/utils/", "/imblearn/base.py")
 
 
+#: messages of builtins / numpy that say nothing about which argument or column is wrong
+_RAW_MESSAGES = ("could not convert string to float", "invalid literal for int()", "unsupported operand type",
+                 "not supported between instances of", "has no len()", "cannot convert float NaN to integer",
+                 "object is not iterable", "object is not subscriptable", "only integer scalar arrays",
+                 "setting an array element with a sequence", "operands could not be broadcast")
+
+
 def raise_site(exc: BaseException) -> str:
     """File of the innermost frame of ``exc``'s traceback (where it was raised)."""
     tb = exc.__traceback__
@@ -65,6 +72,8 @@ def assert_clean_error(exc: BaseException) -> None:
     )
     msg = str(exc)
     assert len(msg) >= 15 and " " in msg, f"error message too terse to name the problem: {msg!r}"
+    raw = [r for r in _RAW_MESSAGES if r in msg]
+    assert not raw, f"a raw Python/numpy message escaped without naming the argument: {msg!r}"
 
 
 def works_or_clean_error(fn):
