@@ -95,6 +95,9 @@ class GANAnomalyDetector(BaseDetector):
         every window covering a step, of that step's component.
     stride : int, default=1
         Series: stride between training windows (scoring uses every window).
+    differences : bool, default=True
+        Series: model the first differences as extra channels next to the
+        values (jitter and jumps show in them; level shifts in the values).
     scoring_batch_size : int, default=4096
         Items scored at once.
     gan_options : dict, optional
@@ -155,6 +158,7 @@ class GANAnomalyDetector(BaseDetector):
         inversion_lr: float = 0.05,
         window: int = 32,
         stride: int = 1,
+        differences: bool = True,
         scoring_batch_size: int = 4096,
         gan_options: dict | None = None,
         trainer: Any = None,
@@ -175,6 +179,7 @@ class GANAnomalyDetector(BaseDetector):
         self.inversion_lr = inversion_lr
         self.window = window
         self.stride = stride
+        self.differences = differences
         self.scoring_batch_size = scoring_batch_size
         self.gan_options = gan_options
         self.trainer = trainer
@@ -254,9 +259,14 @@ class GANAnomalyDetector(BaseDetector):
             raise ValueError(f"a series must be 1-D (T,) or 2-D (T, channels), got shape {arr.shape}")
         check_finite(arr, "X")
         if fitting:
+            self.n_channels_ = arr.shape[1]
+        elif arr.shape[1] != self.n_channels_:
+            raise ValueError(f"X has {arr.shape[1]} channels, but the detector was fitted on {self.n_channels_}")
+        if self.differences:
+            # first differences as extra channels: jitter and jumps stand out in them, level shifts in the values
+            arr = np.concatenate([arr, np.diff(arr, axis=0, prepend=arr[:1])], axis=1)
+        if fitting:
             self._codec = SeriesCodec().fit(arr)
-        elif arr.shape[1] != len(self._codec.center):
-            raise ValueError(f"X has {arr.shape[1]} channels, but the detector was fitted on {len(self._codec.center)}")
         if arr.shape[0] < self.window:
             raise ValueError(f"the series has {arr.shape[0]} steps, fewer than window={self.window}")
         return self._codec.transform(arr)
@@ -425,6 +435,7 @@ class GANAnomalyDetector(BaseDetector):
             "n_train": self.n_train_,
             "n_labelled_anomalies": self.n_labelled_anomalies_,
             "threshold": self.threshold_,
+            "n_channels": getattr(self, "n_channels_", None),
         }
         tensors = dict(self._backend.tensors())
         tensors["decision_scores"] = torch.as_tensor(np.asarray(self.decision_scores_, dtype=np.float64))
@@ -453,6 +464,8 @@ class GANAnomalyDetector(BaseDetector):
         det.n_train_ = int(config["n_train"])
         det.n_labelled_anomalies_ = int(config["n_labelled_anomalies"])
         det.history_ = []
+        if config.get("n_channels") is not None:
+            det.n_channels_ = int(config["n_channels"])
         det.decision_scores_ = tensors["decision_scores"].numpy().astype(np.float64)
         det._process_decision_scores()
         return det
