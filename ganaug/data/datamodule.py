@@ -118,6 +118,11 @@ class AugmentedDataModule(pl.LightningDataModule):
                  batch_size: int = 64, num_workers: int = 0, resample_each_epoch: bool = True,
                  random_state=None) -> None:
         super().__init__()
+        from ganaug.data.dataset import _is_detection_base
+
+        if _is_detection_base(train, y):
+            raise ValueError("AugmentedDataModule takes class labels; for detection items (image, {'boxes', 'labels'}) "
+                             "use AugmentedDataset with DataLoader(collate_fn=ganaug.data.detection_collate)")
         self.train = train
         self.augmenter = augmenter
         self.y = y

@@ -140,3 +140,10 @@ def test_augmented_dataset_real_only_and_errors(scenes):
     bad[7] = {"boxes": np.array([[0, 0, 70, 10]]), "labels": np.array([2])}
     with pytest.raises(ValueError, match=r"targets\[7\].*outside"):
         AugmentedDataset((images, bad))
+
+
+def test_datamodule_refuses_detection_items_clearly(scenes):
+    from ganaug.data import AugmentedDataModule
+
+    with pytest.raises(ValueError, match="detection_collate"):
+        AugmentedDataModule(scenes)
