@@ -159,3 +159,19 @@ def test_copy_filter_on_random_oversampling_removes_every_added_row():
         X_res, y_res = CopyFilter(RandomOverSampler(), random_state=0).fit_resample(X, y)
     assert len(X_res) == len(X) and X_res.equals(X.reset_index(drop=True))
     assert any("could not be replaced" in str(w.message) for w in caught)
+
+
+@pytest.mark.slow
+def test_copy_filter_tops_a_ganaug_augmenter_up_with_rows_that_pass():
+    from ganaug.augment.tabular import TabularAugmenter
+
+    X, y = load_hmda()
+    tiny = TabularAugmenter(epochs=1, batch_size=200, embedding_dim=16, generator_dim=(32,), discriminator_dim=(32,),
+                            pac=5)
+    cf = CopyFilter(tiny, quantile=0.3, random_state=0)  # a strict threshold, so that rows get removed
+    X_res, y_res = cf.fit_resample(X, y)
+    assert cf.removed_ > 0
+    assert y_res.value_counts().to_dict() == {"no": 2095, "yes": 2095}  # removed rows were replaced
+    keep = filter_copies(X_res.iloc[len(X):], X, y_res.iloc[len(X):].to_numpy(), y.to_numpy(), quantile=0.3)
+    assert keep.all()
+    assert X_res.iloc[: len(X)].equals(X.reset_index(drop=True))
