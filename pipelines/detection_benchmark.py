@@ -34,6 +34,7 @@ scenes with boxes, pasted GAN and real objects, rare mAP per arm) to ``--out``.
 Run::
 
     python pipelines/detection_benchmark.py --out results/detection_benchmark
+    python pipelines/detection_benchmark.py --jobs 3     # the three seeds in three processes
     python pipelines/detection_benchmark.py --quick      # smoke run, ~1 minute
 """
 
@@ -139,6 +140,48 @@ def draw_scenes(path, images, targets, title, n=6, rare=RARE):
     plt.close(fig)
 
 
+_SHARED: dict = {}
+
+
+def run_seed(seed: int):
+    """Every arm for one seed (in a worker process when --jobs > 1); returns reports, times and sample pastes."""
+    import torch
+
+    from ganaug.detection import detection_report
+
+    sh = _SHARED
+    args, arms = sh["args"], sh["arms"]
+    tr_images, tr_targets = sh["tr"]
+    te_images, te_targets = sh["te"]
+    if args.jobs > 1:
+        torch.set_num_threads(1)
+    results, times, samples = {}, {}, {}
+    pasted = {}
+    for key, aug in sh["pastes"].items():
+        t0 = time.time()
+        new_images, new_targets = aug.paste(tr_images, tr_targets, random_state=1000 + seed)
+        pasted[key] = (concat(tr_images, tr_targets, new_images, new_targets), time.time() - t0)
+        samples[key] = (np.asarray(new_images)[:6], new_targets[:6])
+    for name, data, augment in arms:
+        t0 = time.time()
+        extra = 0.0
+        weight = None
+        if data in ("real", "gan", "mixed"):
+            train, extra = pasted[data]
+        else:
+            train = (tr_images, tr_targets)
+            if data == "rfs":
+                weight = repeat_factor_weights(tr_targets)
+        det = fit_detector(train, args, seed, augment=augment, sample_weight=weight)
+        report = detection_report(det.predict(te_images), te_targets, N_CLASSES, RARE)
+        elapsed = time.time() - t0 + extra
+        results[name] = report
+        times[name] = elapsed
+        print(f"seed {seed} {name:32s} mAP50 {report['mAP50']:.3f} rare mAP50 {report['rare_mAP50']:.3f} "
+              f"mAP50:95 {report['mAP50_95']:.3f} ({elapsed:.0f}s)", flush=True)
+    return results, times, samples
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="results/detection_benchmark")
@@ -151,16 +194,21 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--width", type=int, default=32, help="detector width")
     parser.add_argument("--gan-epochs", type=int, default=30)
-    parser.add_argument("--gan-max-per-class", type=int, default=150, help="GAN trains on at most this many crops per class")
+    parser.add_argument("--gan-width", type=int, default=32, help="GAN width (ImageAugmenter's default is 64)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="seeds run in this many processes (one torch thread each) after the GAN is fitted")
+    parser.add_argument("--gan-max-per-class", type=int, default=100, help="GAN trains on at most this many crops per class")
     parser.add_argument("--data", default=None, help="an mnist_4k.npz to use instead of the bundled copy")
     parser.add_argument("--quick", action="store_true", help="tiny smoke run (few steps, one seed)")
     args = parser.parse_args(argv)
     if args.quick:
-        args.seeds, args.steps, args.gan_epochs, args.train_scenes, args.test_scenes = [0], 30, 1, 200, 60
+        args.steps, args.gan_epochs, args.train_scenes, args.test_scenes = 30, 1, 200, 60
+        if args.jobs == 1:
+            args.seeds = [0]
 
     import torch
 
-    from ganaug.detection import ObjectPasteAugmenter, detection_report
+    from ganaug.detection import ObjectPasteAugmenter
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
     out = Path(args.out)
@@ -176,7 +224,10 @@ def main(argv=None) -> int:
     real_paste = ObjectPasteAugmenter(source="real", random_state=0).fit(tr_images, tr_targets)
     t_real_fit = time.time() - t0
     t0 = time.time()
-    gan_paste = ObjectPasteAugmenter(source="gan", epochs=args.gan_epochs, gan_max_per_class=args.gan_max_per_class,
+    from ganaug.augment.image import ImageAugmenter
+
+    gan = ImageAugmenter(epochs=args.gan_epochs, width=args.gan_width)
+    gan_paste = ObjectPasteAugmenter(source="gan", gan=gan, gan_max_per_class=args.gan_max_per_class,
                                      random_state=0).fit(tr_images, tr_targets)
     t_gan_fit = time.time() - t0
     mixed_paste = copy.copy(gan_paste)  # the same crops and GAN; half of the pasted objects are real crops
@@ -194,34 +245,19 @@ def main(argv=None) -> int:
         ("+ copy-paste + albumentations", "real", True),
         ("+ GAN pastes + albumentations", "gan", True),
     ]
-    results: dict[str, list[dict]] = {name: [] for name, _, _ in arms}
-    times: dict[str, list[float]] = {name: [] for name, _, _ in arms}
-    samples = {}
-    for seed in args.seeds:
-        pasted = {}
-        for key, aug in (("real", real_paste), ("gan", gan_paste), ("mixed", mixed_paste)):
-            t0 = time.time()
-            new_images, new_targets = aug.paste(tr_images, tr_targets, random_state=1000 + seed)
-            pasted[key] = (concat(tr_images, tr_targets, new_images, new_targets), time.time() - t0)
-            if seed == args.seeds[0]:
-                samples[key] = (np.asarray(new_images), new_targets)
-        for name, data, augment in arms:
-            t0 = time.time()
-            extra = 0.0
-            weight = None
-            if data in ("real", "gan", "mixed"):
-                train, extra = pasted[data]
-            else:
-                train = (tr_images, tr_targets)
-                if data == "rfs":
-                    weight = repeat_factor_weights(tr_targets)
-            det = fit_detector(train, args, seed, augment=augment, sample_weight=weight)
-            report = detection_report(det.predict(te_images), te_targets, N_CLASSES, RARE)
-            elapsed = time.time() - t0 + extra
-            results[name].append(report)
-            times[name].append(elapsed)
-            print(f"seed {seed} {name:32s} mAP50 {report['mAP50']:.3f} rare mAP50 {report['rare_mAP50']:.3f} "
-                  f"mAP50:95 {report['mAP50_95']:.3f} ({elapsed:.0f}s)", flush=True)
+    global _SHARED
+    _SHARED = dict(args=args, arms=arms, tr=(tr_images, tr_targets), te=(te_images, te_targets),
+                   pastes={"real": real_paste, "gan": gan_paste, "mixed": mixed_paste})
+    if args.jobs > 1 and len(args.seeds) > 1:
+        import multiprocessing as mp
+
+        with mp.get_context("fork").Pool(min(args.jobs, len(args.seeds))) as pool:
+            per_seed = pool.map(run_seed, args.seeds)
+    else:
+        per_seed = [run_seed(seed) for seed in args.seeds]
+    results = {name: [r[0][name] for r in per_seed] for name, _, _ in arms}
+    times = {name: [r[1][name] for r in per_seed] for name, _, _ in arms}
+    samples = per_seed[0][2]
 
     # ---------------------------------------------------------------- tables
     lines = ["| arm | rare mAP@0.5 (digits 0-4) | common mAP@0.5 (5-9) | mAP@0.5 | mAP@0.5:0.95 | "
@@ -259,7 +295,7 @@ def main(argv=None) -> int:
         f"(digits 0-4 rare: {counts[list(RARE)].sum() / counts.sum():.1%} of boxes); test: {len(te_images)} "
         f"scenes of held-out digits, boxes per class {te_counts.tolist()}.",
         f"Detector: CenterNetDetector width {args.width}, {args.steps} steps of {args.batch_size}; "
-        f"seeds {args.seeds}. GAN: ImageAugmenter defaults, {args.gan_epochs} epochs on at most "
+        f"seeds {args.seeds}. GAN: ImageAugmenter defaults but width {args.gan_width}, {args.gan_epochs} epochs on at most "
         f"{args.gan_max_per_class} crops per class, fit {t_gan_fit:.0f} s. Pastes per class: "
         f"{real_paste.sampling_strategy_}. Total run {total / 60:.1f} min.", "",
         "## Test scenes (mean ± std over seeds, %)", "", *lines, "",
