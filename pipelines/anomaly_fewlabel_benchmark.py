@@ -260,7 +260,10 @@ def plot_ap(df: pd.DataFrame, out: Path) -> None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="results/anomaly_fewlabel_benchmark")
-    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1")
+    ap.add_argument("--seed-list", default="", help="explicit comma-separated seeds (overrides --seeds)")
+    ap.add_argument("--merge", default="",
+                    help="runs.csv of an earlier run (same protocol) whose rows are added to the report")
     ap.add_argument("--sets", default=",".join(DEFAULT_SETS), help="comma-separated ADBench file stems")
     ap.add_argument("--gammas", default="0.01,0.05,0.1")
     ap.add_argument("--max-train", type=int, default=0,
@@ -269,11 +272,17 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("GANAUG_PROGRESS", "0")
-    seeds = list(range(args.seeds))
+    seeds = [int(v) for v in args.seed_list.split(",") if v] or list(range(args.seeds))
     sets = [s for s in args.sets.split(",") if s]
     gammas = [float(g) for g in args.gammas.split(",") if g]
     t_start = time.perf_counter()
     df = run(sets, seeds, gammas, args.max_train or None, lambda m: print(m, flush=True))
+    if args.merge:
+        old = pd.read_csv(args.merge, keep_default_na=False, na_values=[""])
+        old["note"] = old["note"].fillna("")
+        old = old[old["set"].isin(sets) & old["gamma"].isin(gammas) & ~old["seed"].isin(seeds)]
+        df = pd.concat([old, df], ignore_index=True)
+        seeds = sorted(df["seed"].unique().tolist())
     df.to_csv(out / "runs.csv", index=False)
     ov = overall(df)
     ranks, rank_notes = mean_ranks(df)
