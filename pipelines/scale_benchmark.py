@@ -150,6 +150,8 @@ def main(argv=None) -> int:
     p.add_argument("--stream-rows", type=int, default=10_000_000)
     p.add_argument("--chunk", type=int, default=200_000)
     p.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    p.add_argument("--part", choices=["all", "fit", "stream", "report"], default="all",
+                   help="run only the fit or the stream measurements (results kept in --out), or only the report")
     p.add_argument("--worker", choices=["fit", "stream"], help=argparse.SUPPRESS)
     p.add_argument("--rows", type=int, help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
@@ -168,29 +170,41 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
-    fits = []
-    for i, rows in enumerate(sizes):
-        for seed in (seeds[:1] if i == len(sizes) - 1 and len(sizes) > 1 else seeds):
-            r = _run_child(["--worker", "fit", "--rows", str(rows), "--seed", str(seed), "--epochs", str(args.epochs)])
-            fits.append(r)
-            print(f"fit  {rows:>9,} rows seed {seed}: {r['fit_s']:7.1f} s ({r['steps']} steps), "
-                  f"peak {r['peak_mb']:7.0f} MB (baseline {r['baseline_mb']:.0f} MB, table {r['table_mb']:.1f} MB)",
+    fits, streams = [], []
+    if args.part in ("all", "fit"):
+        for i, rows in enumerate(sizes):
+            for seed in (seeds[:1] if i == len(sizes) - 1 and len(sizes) > 1 else seeds):
+                r = _run_child(["--worker", "fit", "--rows", str(rows), "--seed", str(seed),
+                                "--epochs", str(args.epochs)])
+                fits.append(r)
+                print(f"fit  {rows:>9,} rows seed {seed}: {r['fit_s']:7.1f} s ({r['steps']} steps), "
+                      f"peak {r['peak_mb']:7.0f} MB (baseline {r['baseline_mb']:.0f} MB, table {r['table_mb']:.1f} MB)",
+                      flush=True)
+        (out / "fit.json").write_text(json.dumps(fits, indent=2))
+    if args.part in ("all", "stream"):
+        tmp = out / "tmp"
+        tmp.mkdir(exist_ok=True)
+        cmp_rows = min(1_000_000, args.stream_rows)
+        for mode, rows in (("memory", cmp_rows), ("stream", cmp_rows), ("stream", args.stream_rows)):
+            r = _run_child(["--worker", "stream", "--rows", str(rows), "--mode", mode, "--chunk", str(args.chunk),
+                            "--format", args.format, "--tmp", str(tmp)])
+            streams.append(r)
+            print(f"{mode:6s} {rows:>11,} rows: {r['seconds']:7.1f} s ({r['rows_per_s']:,.0f} rows/s), peak "
+                  f"{r['peak_mb']:7.0f} MB (after fit {r['baseline_mb']:.0f} MB), file {r['file_mb']:.0f} MB",
                   flush=True)
-    tmp = out / "tmp"
-    tmp.mkdir(exist_ok=True)
-    streams = []
-    cmp_rows = min(1_000_000, args.stream_rows)
-    for mode, rows in (("memory", cmp_rows), ("stream", cmp_rows), ("stream", args.stream_rows)):
-        r = _run_child(["--worker", "stream", "--rows", str(rows), "--mode", mode, "--chunk", str(args.chunk),
-                        "--format", args.format, "--tmp", str(tmp)])
-        streams.append(r)
-        print(f"{mode:6s} {rows:>11,} rows: {r['seconds']:7.1f} s ({r['rows_per_s']:,.0f} rows/s), peak "
-              f"{r['peak_mb']:7.0f} MB (after fit {r['baseline_mb']:.0f} MB), file {r['file_mb']:.0f} MB", flush=True)
-    tmp.rmdir()
+        tmp.rmdir()
+        (out / "stream.json").write_text(json.dumps(streams, indent=2))
+    if args.part != "all":
+        if args.part != "report":
+            return 0
+        fits = json.loads((out / "fit.json").read_text()) if (out / "fit.json").is_file() else []
+        streams = json.loads((out / "stream.json").read_text()) if (out / "stream.json").is_file() else []
+        sizes = sorted({r["rows"] for r in fits})
 
     lines = ["# Scale benchmark", "",
              f"`pipelines/scale_benchmark.py` (epochs={args.epochs}, default TabularAugmenter networks, "
-             f"credit table replicated with noise; {os.environ.get('OMP_NUM_THREADS', '?')} threads).", "",
+             f"credit table replicated with noise; {os.environ.get('OMP_NUM_THREADS', '?')} threads; "
+             f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores).", "",
              "## Fit", "", "| rows | seeds | fit time (s) | steps | s per 1k rows | peak RSS (MB) | table (MB) |",
              "|---:|---:|---:|---:|---:|---:|---:|"]
     for rows in sizes:
