@@ -334,7 +334,8 @@ class BaseAugmenter(SamplerMixin, BaseEstimator):
         >>> from ganaug.augment.tabular import TabularAugmenter
         >>> from ganaug.datasets import load_hmda
         >>> X, y = load_hmda()
-        >>> aug = TabularAugmenter(epochs=1, random_state=0).fit(X[:500], y[:500])
+        >>> aug = TabularAugmenter(epochs=1, generator_dim=(16,), discriminator_dim=(16,), random_state=0)
+        >>> aug = aug.fit(X[:500], y[:500])
         >>> path = os.path.join(tempfile.mkdtemp(), "synthetic.csv")
         >>> aug.sample_to_file(path, 2500, chunk_size=1000, random_state=0)
         2500
