@@ -16,7 +16,7 @@ from ganaug._version import FORMAT_VERSION, __version__
 __all__ = ["main", "build_parser", "COMMANDS"]
 
 #: subcommand modules in ganaug.commands, in the order ``--help`` lists them
-COMMANDS: list[str] = ["augment_boxes", "report", "resample", "sample"]
+COMMANDS: list[str] = ["augment_boxes", "detect", "report", "resample", "sample"]
 
 
 def build_parser() -> argparse.ArgumentParser:
