@@ -26,6 +26,7 @@ _EXPORTS: dict[str, str] = {
     "NonFiniteLossError": "ganaug.exceptions",
     "ModelFormatError": "ganaug.exceptions",
     "load": "ganaug.augment.base",
+    "resumable_trainer": "ganaug.core.checkpoint",
     "TabularAugmenter": "ganaug.augment.tabular",
     "TabularTransformer": "ganaug.tabular",
     "TabularGAN": "ganaug.tabular",
@@ -49,6 +50,7 @@ _EXPORTS: dict[str, str] = {
     "privacy_metrics": "ganaug.privacy",
     "filter_copies": "ganaug.privacy",
     "CopyFilter": "ganaug.privacy",
+    "GANAnomalyDetector": "ganaug.anomaly",
     "FewLabelAnomalyDetector": "ganaug.anomaly.fewlabel",
     "mask_labels": "ganaug.anomaly.fewlabel",
 }
