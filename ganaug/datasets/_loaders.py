@@ -188,7 +188,9 @@ def load_internal_bleeding() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     train : ndarray (1200,)
         Normal data.
     test : ndarray (7501,)
-        Series with one labelled anomaly.
+        The whole series, with one labelled anomaly. Its first 1200 steps
+        are ``train`` again (as in the archive's files): judge a detector on
+        ``test[len(train):]`` only.
     test_labels : ndarray of int (7501,)
         1 inside the anomaly.
 
