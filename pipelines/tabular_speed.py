@@ -8,8 +8,8 @@ Measured (ratios = CTGAN / ganaug, so > 1 means ganaug is faster or lighter):
    ``(t(E2) - t(E1)) / (E2 - E1)``, which removes the fixed costs (data
    encoding, set-up) from both. Median of ``--repeats``.
 2. **Sampling 100 000 rows** from the fitted models (median of ``--repeats``).
-   ganaug is timed with its defaults (discriminator filter on: it draws
-   1.25x the rows and scores them with the critic) and without the filter.
+   ganaug is timed with the discriminator filter (it draws 1.25x the rows
+   and scores them with the critic) and without it (the default).
 3. **Peak memory** of a fresh process that imports, fits and samples 100 000
    rows (``VmHWM``), and its increase over the same process right after
    the imports.
@@ -72,7 +72,9 @@ def _fit_ganaug(X, y, epochs: int, width: bool = True, seed: int = 0):
     from ganaug.augment.tabular import TabularAugmenter
 
     params = dict(WIDTH) if width else {}
-    aug = TabularAugmenter(epochs=epochs, random_state=seed, trainer={"enable_progress_bar": False}, **params)
+    # the filter on for the first timing and in the memory worker (the heavier way to sample)
+    aug = TabularAugmenter(epochs=epochs, random_state=seed, trainer={"enable_progress_bar": False},
+                           filter_synthetic=True, **params)
     t0 = _clock()
     aug.fit(X, y)
     return aug, _clock() - t0
@@ -253,8 +255,8 @@ def main(argv=None) -> int:
 
     goals = {
         "per-epoch training >= 3x faster": ratios["epoch_speedup"] >= 3,
-        "sampling 100k >= 10x faster": ratios["sample_speedup"] >= 10,
-        "sampling 100k >= 10x faster without the filter": ratios["sample_speedup_nofilter"] >= 10,
+        "sampling 100k >= 10x faster (default, no filter)": ratios["sample_speedup_nofilter"] >= 10,
+        "sampling 100k >= 10x faster with the filter": ratios["sample_speedup"] >= 10,
         "peak memory <= ctgan's": ratios["peak_memory_ratio"] >= 1,
     }
     lines = [
@@ -267,7 +269,7 @@ def main(argv=None) -> int:
         "| | ganaug | CTGAN | ratio of medians (CTGAN / ganaug) |", "|---|---|---|---|",
         f"| training time per epoch (s) | {_ms(per_epoch['ganaug'], 3)} | {_ms(per_epoch['ctgan'], 3)} | "
         f"{ratios['epoch_speedup']:.2f}x |",
-        f"| sampling 100 000 rows (s) | {_ms(sampling['ganaug'])} | {_ms(sampling['ctgan'])} | "
+        f"| sampling 100 000 rows, with the filter (s) | {_ms(sampling['ganaug'])} | {_ms(sampling['ctgan'])} | "
         f"{ratios['sample_speedup']:.2f}x |",
         f"| sampling 100 000 rows, no filter (s) | {_ms(sampling['ganaug_nofilter'])} | {_ms(sampling['ctgan'])} | "
         f"{ratios['sample_speedup_nofilter']:.2f}x |",

@@ -33,9 +33,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=300, help="training epochs (default 300)")
     p.add_argument("--batch-size", type=int, default=500, help="rows per step (default 500)")
     p.add_argument("--seed", type=int, default=0, help="random state (default 0)")
-    p.add_argument("--filter", action=argparse.BooleanOptionalAction, default=True,
+    p.add_argument("--filter", action=argparse.BooleanOptionalAction, default=False,
                    help="reject the least realistic 20%% of generated rows by the trained discriminator "
-                        "(default on, as TabularAugmenter(filter_synthetic=True); --no-filter turns it off)")
+                        "(default off, as TabularAugmenter(filter_synthetic=False))")
     p.add_argument("--validation", choices=["tstr", "augmented"], default=None,
                    help="keep the epoch whose synthetic rows best predict held-out real rows, with early stopping")
     p.add_argument("--save-model", default=None, metavar="DIR",

@@ -60,11 +60,11 @@ def test_sample_from_the_saved_model(resampled, tmp_path, capsys):
     assert C["Status"].value_counts().to_dict() == {"bad": 7, "good": 2}
 
 
-def test_resample_dict_strategy_and_no_filter(credit_csv, tmp_path):
+def test_resample_dict_strategy_and_filter(credit_csv, tmp_path):
     path, df = credit_csv
     out = tmp_path / "o.csv"
     strategy = json.dumps({"bad": 300})
-    assert main(["resample", str(path), "--target", "Status", *FAST, "--strategy", strategy, "--no-filter",
+    assert main(["resample", str(path), "--target", "Status", *FAST, "--strategy", strategy, "--filter",
                  "-o", str(out)]) == 0
     res = pd.read_csv(out)
     assert res["Status"].value_counts()["bad"] == 300
