@@ -25,7 +25,7 @@ steps of the labelled anomaly.
 
 Run
 ---
-    python examples/anomaly_table_and_series.py           # realistic: default training length (~5 min on 2 cores)
+    python examples/anomaly_table_and_series.py           # realistic: default training length (7.5 min measured on a busy 2-core machine)
     python examples/anomaly_table_and_series.py --fast    # 3 epochs each (< 1 min)
 
 Writes ``results.csv``, ``table_scores.png`` and ``series_scores.png`` to ``--out``.
