@@ -350,7 +350,8 @@ def main(argv=None) -> int:
             frames = [pd.read_csv(f) for f in args.from_runs.split(",") if Path(f).name.startswith(part + "_")]
             if not frames:
                 continue
-            df = pd.concat(frames, ignore_index=True)
+            # a set-seed run in two files (a rerun) counts once
+            df = pd.concat(frames, ignore_index=True).drop_duplicates(["set", "seed", "detector"], keep="last")
         else:
             df = run_tabular(sets, detectors, seeds, semi, args.gan_row_limit, log, out / f"{part}_runs.csv")
         df.drop(columns=["_scores"], errors="ignore").to_csv(out / f"{part}_runs.csv", index=False)
