@@ -203,6 +203,9 @@ class AugmentedDataset(Dataset):
         self.seed = seed_from_random_state(random_state)
         self._fixed_seed = random_state is not None
         self._worker_seed: int | None = None
+        if self._fixed_seed and transform is not None:
+            # seed the transform's stream now, as set_epoch(0) would: repeatable without set_epoch
+            self._reseed_transform(self._epoch_seed(0) + 1)
         self.detection = _is_detection_base(base, y)
         if self.detection:
             self._init_detection(base, y, augmenter, synthetic_ratio, balance, share)
