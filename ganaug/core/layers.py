@@ -86,10 +86,10 @@ class MinibatchDiscrimination(nn.Module):
         return self.T.shape[0] + self.n_kernels
 
     def forward(self, x: Tensor) -> Tensor:
-        m = (x @ self.T).view(-1, self.n_kernels, self.kernel_dim)  # (N, B, C)
-        l1 = (m.unsqueeze(0) - m.unsqueeze(1)).abs().sum(-1)  # (N, N, B)
-        closeness = torch.exp(-l1).sum(1) - 1.0  # exclude self (exp(0) = 1)
-        return torch.cat([x, closeness], dim=1)
+        m = (x @ self.T).view(-1, self.n_kernels, self.kernel_dim).transpose(0, 1)  # (B, N, C)
+        l1 = torch.cdist(m, m, p=1.0)  # (B, N, N), no (N, N, B, C) intermediate
+        closeness = torch.exp(-l1).sum(2) - 1.0  # exclude self (exp(0) = 1)
+        return torch.cat([x, closeness.transpose(0, 1)], dim=1)
 
 
 class MinibatchStdDev(nn.Module):

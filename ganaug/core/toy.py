@@ -97,7 +97,7 @@ class MLPGAN(GANModule):
         ]
         width = hidden
         if minibatch_discrimination:
-            mbd = MinibatchDiscrimination(hidden, n_kernels=16, kernel_dim=8)
+            mbd = MinibatchDiscrimination(hidden, n_kernels=8, kernel_dim=4)
             layers.append(mbd)
             width = mbd.out_features
         layers.append(maybe_spectral_norm(nn.Linear(width, 1), sn))
