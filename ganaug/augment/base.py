@@ -278,6 +278,16 @@ class BaseAugmenter(SamplerMixin, BaseEstimator):
         ------
         X_chunk or (X_chunk, y_chunk)
             Like :meth:`sample`, classes in order over the stream.
+
+        Examples
+        --------
+        >>> from ganaug.augment.tabular import TabularAugmenter
+        >>> from ganaug.datasets import load_default
+        >>> X, y = load_default()
+        >>> aug = TabularAugmenter(epochs=1, generator_dim=(32,), discriminator_dim=(32,), random_state=0)
+        >>> aug = aug.fit(X[:2000], y[:2000])
+        >>> [len(Xc) for Xc, yc in aug.iter_samples(2500, chunk_size=1000, random_state=0)]
+        [1000, 1000, 500]
         """
         check_is_fitted(self, "seed_")
         if isinstance(chunk_size, (bool, np.bool_)) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:

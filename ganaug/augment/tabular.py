@@ -440,51 +440,6 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
             return pd.concat(parts, ignore_index=True)
         return np.concatenate(parts)
 
-    def iter_samples(self, n_samples, chunk_size: int = 100_000, random_state=None):
-        """Generate rows in chunks, for more rows than fit in memory at once.
-
-        Parameters
-        ----------
-        n_samples : int or dict
-            As in :meth:`sample`: a total with the training class mix, or
-            ``{class: count}``.
-        chunk_size : int, default=100000
-            Rows per yielded chunk; memory stays bounded by one chunk.
-        random_state : int, optional
-            Seed of the whole stream (the same seed gives the same chunks).
-
-        Yields
-        ------
-        X_chunk or (X_chunk, y_chunk)
-            Like :meth:`sample` (classes grouped in order over the stream).
-
-        Examples
-        --------
-        >>> from ganaug.augment.tabular import TabularAugmenter
-        >>> from ganaug.datasets import load_default
-        >>> X, y = load_default()
-        >>> aug = TabularAugmenter(epochs=1, generator_dim=(32,), discriminator_dim=(32,), random_state=0)
-        >>> aug = aug.fit(X[:2000], y[:2000])
-        >>> [len(Xc) for Xc, yc in aug.iter_samples(2500, chunk_size=1000, random_state=0)]
-        [1000, 1000, 500]
-        """
-        from sklearn.utils.validation import check_is_fitted
-
-        from ganaug.utils import limit_threads, seed_from_random_state
-
-        check_is_fitted(self, "seed_")
-        if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-            raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
-        counts = self._resolve_counts(n_samples)
-        seed = int(self._sample_rng.integers(2**31 - 1)) if random_state is None else seed_from_random_state(random_state)
-        codes = np.repeat(np.arange(len(counts)), counts)
-        seeds = np.random.default_rng(seed).integers(0, 2**31 - 1, size=max(1, -(-len(codes) // chunk_size)))
-        limit_threads()
-        for i, lo in enumerate(range(0, len(codes), chunk_size)):
-            chunk = codes[lo : lo + chunk_size]
-            X_new = self._generate(chunk, int(seeds[i]))
-            yield (X_new, self._label_format.build(self.classes_[chunk])) if self.labelled_ else X_new
-
     def _encoded_rows(self, codes: np.ndarray, rng: np.random.Generator, gen: torch.Generator) -> np.ndarray:
         module = self.module_
         if not (self.filter_synthetic and float(self.filter_quantile) > 0 and len(codes)):
