@@ -17,6 +17,7 @@ the caller's data by index and never passes through a sampler.
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import os
 import sys
 import time
@@ -350,6 +351,22 @@ def _predict(score: np.ndarray, threshold: float | None, pos: int, tuned: bool) 
     return np.where(hit, pos, 1 - pos)
 
 
+#: keywords a synthetic metric may accept to get the labels of the three sets
+LABEL_KEYWORDS = ("y_train", "y_synthetic", "y_test")
+
+
+def _wants_labels(func) -> bool:
+    """Whether a ``synthetic_metrics`` callable accepts the label keywords (all three, or ``**kwargs``)."""
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):  # some builtins have no signature: call them the old way
+        return False
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return True
+    named = {p.name for p in params if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)}
+    return all(k in named for k in LABEL_KEYWORDS)
+
+
 def _progress_enabled(progress) -> bool:
     """Same rule as ``ganaug.core.trainer.progress_bar_default`` (a terminal, or ``GANAUG_PROGRESS``),
     without importing Lightning just to read it."""
@@ -435,7 +452,12 @@ def utility_report(
         ``{name: f(X_train, X_synthetic, X_test) -> float}`` computed for every
         resampling arm and fold that added rows (for example privacy metrics
         such as the distance to the closest training record, with the test
-        fold as the holdout). Reported as mean ± std, without intervals.
+        fold as the holdout; see :func:`ganaug.privacy.privacy_metrics`).
+        A callable that also accepts the keywords ``y_train``, ``y_synthetic``
+        and ``y_test`` (or ``**kwargs``) gets the labels of the three sets
+        too, so that it can compare like with like (synthetic minority rows
+        with fresh minority rows); others get the three sets only.
+        Reported as mean ± std, without intervals.
 
     Returns
     -------
@@ -476,6 +498,7 @@ def utility_report(
             raise TypeError("synthetic_metrics must map names (str) to callables f(X_train, X_synthetic, X_test)")
         if key in names or key in ("fit_time", "sample_time", "n_synthetic"):
             raise ValueError(f"synthetic metric name {key!r} clashes with a built-in metric")
+    synthetic_metrics = {key: (func, _wants_labels(func)) for key, func in synthetic_metrics.items()}
     if not isinstance(inner_cv, (int, np.integer)) or inner_cv < 2:
         raise ValueError(f"inner_cv must be an int >= 2, got {inner_cv!r}")
     if _is_table(X) and isinstance(X, pd.DataFrame):
@@ -565,7 +588,9 @@ def _run_fold(fold, tr, te, X, y_arr, classes, pos, arms, models, names, base, i
             X_fit, y_fit, sample_time, n_syn = _resample(arm, fold, X_tr, y_tr, classes, base, state, groups)
             if n_syn > 0 and synthetic_metrics:
                 X_syn = _take(X_fit, np.arange(y_tr.shape[0], y_fit.shape[0]))
-                extra = {key: float(func(X_tr, X_syn, X_te)) for key, func in synthetic_metrics.items()}
+                labels = {"y_train": y_tr, "y_synthetic": np.asarray(y_fit)[y_tr.shape[0]:], "y_test": y_arr[te]}
+                extra = {key: float(func(X_tr, X_syn, X_te, **(labels if wants else {})))
+                         for key, (func, wants) in synthetic_metrics.items()}
         for model in models.values():
             if arm.kind == "weighted" and not model.supports_weights:
                 continue

@@ -283,9 +283,14 @@ DEFAULT_METRICS = {"dcr_ratio": "dcr ratio", "exact_copies": "exact copies", "mi
 def privacy_metrics(metrics=None, *, kind: str = "auto", encoder=None, random_state=0) -> dict:
     """Privacy columns for :func:`ganaug.evaluate.utility_report` (its ``synthetic_metrics`` hook).
 
-    Every callable gets ``(X_train, X_synthetic, X_test)`` of one fold and arm;
-    the test fold is the holdout. One :func:`privacy_report` is computed per
-    fold and arm and shared by the columns.
+    Every callable gets ``(X_train, X_synthetic, X_test)`` of one fold and arm
+    and the labels of the three sets as the keywords ``y_train``,
+    ``y_synthetic`` and ``y_test``; the test fold is the holdout. With the
+    labels, the holdout and the attack's members are restricted to the
+    classes of the synthetic items, as in :func:`privacy_report`: an
+    augmenter's minority rows are compared with fresh minority rows, not with
+    the whole test fold. One :func:`privacy_report` is computed per fold and
+    arm and shared by the columns.
 
     Parameters
     ----------
@@ -295,12 +300,12 @@ def privacy_metrics(metrics=None, *, kind: str = "auto", encoder=None, random_st
     kind, encoder, random_state :
         As in :func:`privacy_report`.
 
-    Notes
-    -----
-    The hook passes no labels, so the holdout is the whole test fold (both
-    classes) while an augmenter adds minority rows only; the ratio then
-    compares minority synthetic rows with rows of every class. Use
-    :func:`privacy_report` with labels for the class-matched numbers.
+    Returns
+    -------
+    dict
+        ``{column name: f(X_train, X_synthetic, X_test, y_train=None, y_synthetic=None, y_test=None)}``;
+        called without labels (as older hooks did), a callable compares the
+        synthetic items with the whole holdout.
 
     Examples
     --------
@@ -322,18 +327,19 @@ def privacy_metrics(metrics=None, *, kind: str = "auto", encoder=None, random_st
         metrics = {m: m.replace("_", " ") for m in metrics}
     cache: dict = {}
 
-    def compute(X_train, X_syn, X_test):
+    def compute(sets):
         key = cache.get("key")  # the objects themselves: an id cannot be reused while they are held here
-        if key is None or not (key[0] is X_train and key[1] is X_syn and key[2] is X_test):
-            cache["key"] = (X_train, X_syn, X_test)
-            cache["value"] = privacy_report(X_train, X_syn, X_test, kind=kind, encoder=encoder,
-                                            random_state=random_state)
+        if key is None or len(key) != len(sets) or not all(a is b for a, b in zip(key, sets)):
+            cache["key"] = sets
+            X_train, X_syn, X_test, y_train, y_syn, y_test = sets
+            cache["value"] = privacy_report(X_train, X_syn, X_test, y_train, y_syn, y_test, kind=kind,
+                                            encoder=encoder, random_state=random_state)
         return cache["value"]
 
     out = {}
     for key, name in metrics.items():
-        def metric(X_train, X_syn, X_test, _key=key):
-            value = compute(X_train, X_syn, X_test)
+        def metric(X_train, X_syn, X_test, y_train=None, y_synthetic=None, y_test=None, _key=key):
+            value = compute((X_train, X_syn, X_test, y_train, y_synthetic, y_test))
             if _key not in value:
                 raise KeyError(f"privacy_report has no metric {_key!r}; it has {sorted(value)}")
             return value[_key]

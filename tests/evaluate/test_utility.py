@@ -381,6 +381,39 @@ def test_synthetic_metrics_are_computed_per_resampling_arm_and_fold():
         utility_report(LogisticRegression(), X, y, augmenters=[], synthetic_metrics={"f1": copy_share})
 
 
+def test_synthetic_metrics_get_labels_when_they_accept_them():
+    X, y = _numeric_default()
+    seen: dict = {"labelled": [], "kwargs": [], "plain": 0}
+
+    def labelled(X_train, X_syn, X_test, y_train, y_synthetic, y_test):
+        seen["labelled"].append((len(X_train), len(X_syn), len(X_test), np.asarray(y_train), np.asarray(y_synthetic),
+                                 np.asarray(y_test)))
+        return 0.0
+
+    def kwargs(X_train, X_syn, X_test, **kw):
+        seen["kwargs"].append(sorted(kw))
+        return 0.0
+
+    def plain(X_train, X_syn, X_test):
+        seen["plain"] += 1
+        return 0.0
+
+    utility_report(LogisticRegression(max_iter=500), X, y, augmenters=[], baselines=["none", "random_oversampling"],
+                   cv=3, random_state=0, metrics=["f1"], n_boot=200, progress=False,
+                   synthetic_metrics={"a": labelled, "b": kwargs, "c": plain})
+    assert len(seen["labelled"]) == 3 and seen["plain"] == 3
+    assert seen["kwargs"] == [["y_synthetic", "y_test", "y_train"]] * 3
+    values, counts = np.unique(y, return_counts=True)
+    minority = values[np.argmin(counts)]
+    total = 0
+    for n_tr, n_syn, n_te, y_tr, y_syn, y_te in seen["labelled"]:
+        assert (len(y_tr), len(y_syn), len(y_te)) == (n_tr, n_syn, n_te)
+        assert set(np.unique(y_syn)) == {minority}  # random oversampling adds minority rows only
+        assert n_syn == (y_tr != minority).sum() - (y_tr == minority).sum()
+        total += n_te
+    assert total == len(y)  # the test folds, with their own labels
+
+
 def test_a_bad_variant_strategy_fails_before_any_training():
     from ganaug.evaluate import AugmenterVariants
 

@@ -17,6 +17,7 @@ from ganaug.privacy import (
     filter_copies,
     membership_inference_auc,
     nearest_distances,
+    privacy_metrics,
     privacy_report,
 )
 
@@ -175,3 +176,30 @@ def test_copy_filter_tops_a_ganaug_augmenter_up_with_rows_that_pass():
     keep = filter_copies(X_res.iloc[len(X):], X, y_res.iloc[len(X):].to_numpy(), y.to_numpy(), quantile=0.3)
     assert keep.all()
     assert X_res.iloc[: len(X)].equals(X.reset_index(drop=True))
+
+
+def test_privacy_columns_of_the_utility_report_compare_like_with_like():
+    """The hook passes labels: minority synthetic rows are measured against fresh minority rows only."""
+    from sklearn.linear_model import LogisticRegression
+
+    from ganaug.evaluate import utility_report
+
+    X, y = load_hmda()
+    X, y = X.iloc[:3000], y.iloc[:3000]
+    cols = privacy_metrics(["exact_copies", "dcr_ratio", "mia_auc", "n_holdout"])
+    rep = utility_report(LogisticRegression(max_iter=300), X, y, augmenters={"replay": RandomOverSampler(random_state=0)},
+                         baselines=["none"], cv=3, metrics=["pr_auc"], n_boot=100, random_state=0, progress=False,
+                         synthetic_metrics=cols)
+    res = rep.results.query("arm == 'replay'").pivot_table(index="fold", columns="metric", values="value")
+    minority = y.value_counts().idxmin()
+    n_min = int((y == minority).sum())
+    # the holdout of every fold is the minority rows of its test fold (about a third of them), not the whole fold
+    assert res["n holdout"].sum() == n_min
+    assert (res["exact copies"] == 1.0).all() and (res["dcr ratio"] == 0.0).all()
+    assert (res["mia auc"] > 0.75).all()
+    # without labels (an old-style call) the same callable measures against the whole test fold
+    X_tr, X_te = X.iloc[:2000], X.iloc[2000:]
+    assert cols["n holdout"](X_tr, X_tr.iloc[:50], X_te) == len(X_te)
+    y_tr, y_te = y.iloc[:2000].to_numpy(), y.iloc[2000:].to_numpy()
+    assert cols["n holdout"](X_tr, X_tr.iloc[:50], X_te, y_train=y_tr, y_synthetic=y_tr[:50], y_test=y_te) \
+        == np.isin(y_te, np.unique(y_tr[:50])).sum()
