@@ -326,6 +326,24 @@ class GANModule(pl.LightningModule):
         self.untoggle_optimizer(opt_d)
         return d_loss, logs
 
+    def _generator_update(self, opt_g, real: Tensor, cond: Tensor | None, record: bool = True) -> tuple[Tensor, dict]:
+        """One optimiser step of the generator on :meth:`generator_loss` (``real`` gives sizes and extra losses).
+
+        Shared by :meth:`training_step` and subclasses with their own step
+        (e.g. the differentially private tabular GAN). Returns the loss and,
+        with ``record``, ``{"grad_norm_g": ...}``. The EMA update is left to
+        the caller (after an unrolled discriminator is restored).
+        """
+        self.toggle_optimizer(opt_g)
+        g_loss = self.generator_loss(real, cond)
+        self._check_finite(g_loss, "generator loss")
+        opt_g.zero_grad(set_to_none=True)
+        self.manual_backward(g_loss)
+        logs = {"grad_norm_g": _grad_norm(self.generator_parameters())} if record else {}
+        opt_g.step()
+        self.untoggle_optimizer(opt_g)
+        return g_loss, logs
+
     def training_step(self, batch: Any, batch_idx: int) -> None:
         # a subclass may add optimisers after these two (e.g. an embedder optimiser)
         opt_g, opt_d = self.optimizers()[:2]
@@ -346,14 +364,8 @@ class GANModule(pl.LightningModule):
                 )
                 for _ in range(self.unrolled_steps):
                     self._discriminator_update(opt_d, real, cond, record=False)
-            self.toggle_optimizer(opt_g)
-            g_loss = self.generator_loss(real, cond)
-            self._check_finite(g_loss, "generator loss")
-            opt_g.zero_grad(set_to_none=True)
-            self.manual_backward(g_loss)
-            record["grad_norm_g"] = _grad_norm(self.generator_parameters())
-            opt_g.step()
-            self.untoggle_optimizer(opt_g)
+            g_loss, logs = self._generator_update(opt_g, real, cond)
+            record.update(logs)
             if saved is not None:
                 self.discriminator.load_state_dict(saved[0])
                 opt_d.optimizer.load_state_dict(saved[1])

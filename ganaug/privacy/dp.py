@@ -444,13 +444,7 @@ class DPTabularGAN(TabularGAN):
             m = max(1, int(round(self.dp_expected_batch)))
             g_cond = self._public_conditions(m)
             placeholder = torch.zeros((m, 1, self.data_dim), device=self.device)  # sizes only: no real row
-            self.toggle_optimizer(opt_g)
-            g_loss = self.generator_loss(placeholder, g_cond)
-            self._check_finite(g_loss, "generator loss")
-            opt_g.zero_grad(set_to_none=True)
-            self.manual_backward(g_loss)
-            opt_g.step()
-            self.untoggle_optimizer(opt_g)
+            g_loss, _ = self._generator_update(opt_g, placeholder, g_cond, record=False)
             if self.generator_ema is not None:
                 self.generator_ema.update(self.generator)
             record["g_loss"] = float(g_loss.detach())
