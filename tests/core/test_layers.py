@@ -23,6 +23,27 @@ def test_minibatch_discrimination_separates_collapsed_from_diverse_batches():
     assert float(collapsed.mean()) > float(diverse.mean()) + 1.0
 
 
+def test_minibatch_discrimination_groups_compare_only_within_a_group():
+    torch.manual_seed(0)
+    layer = MinibatchDiscrimination(5, n_kernels=4, kernel_dim=3, group_size=4)
+    x = torch.randn(12, 5)
+    grouped = layer(x)
+    whole = MinibatchDiscrimination(5, n_kernels=4, kernel_dim=3)
+    whole.T = layer.T
+    per_group = torch.cat([whole(x[i : i + 4]) for i in range(0, 12, 4)])
+    assert torch.allclose(grouped, per_group, atol=1e-6)
+    # a batch that does not divide evenly falls back to the whole batch
+    assert torch.allclose(layer(x[:10]), whole(x[:10]), atol=1e-6)
+
+
+def test_minibatch_discrimination_rejects_a_bad_group_size():
+    import pytest
+
+    for bad in (1, 0, 2.5, True):
+        with pytest.raises(ValueError, match="group_size"):
+            MinibatchDiscrimination(5, group_size=bad)
+
+
 def test_minibatch_stddev_is_zero_for_identical_samples():
     x = torch.ones(8, 2, 3, 3)
     out = MinibatchStdDev(group_size=4)(x)
