@@ -13,7 +13,12 @@ trained on each training split in every arm of :func:`ganaug.evaluate.utility_re
   (``--tstr``), and ``ctgan.CTGAN`` conditional oversampling of the minority.
 
 Each is scored on the untouched test split: minority F1, PR-AUC (average
-precision), ROC-AUC, balanced accuracy, plus fit and sample time. Prints a
+precision), ROC-AUC, balanced accuracy, plus fit and sample time, and for
+every arm that adds rows the privacy columns of
+:func:`ganaug.privacy.privacy_report` (DCR ratio, its 5 % quantile ratio,
+exact copies, membership-inference AUC; the synthetic minority rows against
+the training split, with the test split's rows of the same class as the
+holdout; ``--no-privacy`` leaves them out). Prints a
 table (mean ± std over splits) and the paired differences to the best
 baseline with bootstrap intervals, and writes Markdown, HTML, CSV and plots
 (metric bars, PR curves, real vs synthetic marginals, GAN loss curves) to
@@ -48,6 +53,13 @@ TABLE_METRICS = {
     "fit_time": "fit s",
     "sample_time": "sample s",
 }
+#: privacy columns (issue 13): key of ganaug.privacy.privacy_report -> header (also the report's metric name)
+PRIVACY_METRICS = {
+    "dcr_ratio": "DCR ratio",
+    "dcr_q05_ratio": "DCR q05 ratio",
+    "exact_copies": "exact copies",
+    "mia_auc": "MIA AUC",
+}
 COMPETITORS = ("tuned threshold", "class weights", "random oversampling", "SMOTE-NC", "SMOTE", "SMOTEN", "CTGAN")
 
 
@@ -67,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ratios", default="", help="comma list of minority/majority ratios (e.g. 0.5): extra ganaug arms "
                    "that add fewer rows, sampled from the same GAN (exploration; the baselines are not tuned alike)")
     p.add_argument("--models", default="hgb,lr", help="comma list of hgb, lr, rf (default hgb,lr)")
+    p.add_argument("--no-privacy", action="store_true", help="leave out the privacy columns (DCR, copies, MIA AUC)")
     p.add_argument("--n-boot", type=int, default=1000)
     p.add_argument("--out", default="results/tabular_benchmark")
     p.add_argument("--no-progress", action="store_true")
@@ -120,6 +133,12 @@ def table_rows(summary: pd.DataFrame, dataset: str) -> pd.DataFrame:
             if (model, arm, metric) in idx.index:
                 r = idx.loc[(model, arm, metric)]
                 row[head] = _cell(r["mean"], r["std"] if np.isfinite(r["std"]) else 0.0, 2 if metric.endswith("time") else 3)
+        for head in PRIVACY_METRICS.values():
+            if (model, arm, head) in idx.index:
+                r = idx.loc[(model, arm, head)]
+                row[head] = _cell(r["mean"], r["std"] if np.isfinite(r["std"]) else 0.0, 2)
+            elif any(m in PRIVACY_METRICS.values() for m in summary["metric"].unique()):
+                row[head] = "–"  # an arm that adds no rows
         for metric, head in (("f1", "Δ F1 [95% CI]"), ("pr_auc", "Δ PR-AUC [95% CI]")):
             r = idx.loc[(model, arm, metric)]
             row[head] = "ref." if r["reference"] == arm else f"{r['diff']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]"
@@ -181,6 +200,7 @@ def run_one(name: str, X, y, args, out: Path) -> tuple[pd.DataFrame, list[dict],
     from sklearn.model_selection import StratifiedShuffleSplit
 
     from ganaug.evaluate import utility_report
+    from ganaug.privacy import privacy_metrics
 
     cv = StratifiedShuffleSplit(n_splits=args.repeats, test_size=args.test_size, random_state=args.seed)
     t0 = time.perf_counter()
@@ -188,6 +208,7 @@ def run_one(name: str, X, y, args, out: Path) -> tuple[pd.DataFrame, list[dict],
         _models(args.models, args.seed), X, y, augmenters=_augmenters(args), cv=cv, random_state=args.seed,
         metrics=["f1", "pr_auc", "roc_auc", "balanced_accuracy", "precision", "recall"], n_boot=args.n_boot,
         progress=False if args.no_progress else None,
+        synthetic_metrics=None if args.no_privacy else privacy_metrics(PRIVACY_METRICS, random_state=args.seed),
     )
     summary = report.summary()
     wall = time.perf_counter() - t0
@@ -266,7 +287,12 @@ def main(argv=None) -> int:
         f"{args.repeats} stratified hold-out splits (test {args.test_size:.0%}, seed {args.seed}); ganaug "
         f"{args.epochs} epochs, CTGAN {args.ctgan_epochs} epochs; metrics on the untouched test split, mean ± std "
         "over splits; Δ = difference to the best baseline arm (no resampling, tuned threshold, class weights, "
-        "random oversampling, SMOTE family) with a 95% paired bootstrap interval.", "",
+        "random oversampling, SMOTE family) with a 95% paired bootstrap interval."
+        + ("" if args.no_privacy else
+           " Privacy (arms that add rows): `privacy_report` of the synthetic minority rows against the training "
+           "split, holdout = the test split's minority rows; DCR ratio = median distance to the closest training "
+           "row / the same for fresh real rows (0 = copies, ~1 = as new as real data), DCR q05 ratio = the same "
+           "for the 5 % quantile, MIA AUC = membership-inference attack (0.5 = no leak)."), "",
         markdown_table(table),
     ]
     if checks:
