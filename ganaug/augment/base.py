@@ -29,6 +29,7 @@ import importlib
 from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
 from imblearn.base import SamplerMixin
 from imblearn.utils import check_sampling_strategy
 from sklearn.base import BaseEstimator
@@ -36,6 +37,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ganaug.augment._labels import (
     LabelFormat,
+    _label_array,
     allocate_counts,
     classes_from_json,
     classes_to_json,
@@ -186,6 +188,7 @@ class BaseAugmenter(SamplerMixin, BaseEstimator):
         """
         if y is None:
             raise ValueError("fit_resample needs class labels y; use fit(X) and sample(n) without labels")
+        self._check_strategy_early(y)  # a strategy that cannot fit y is refused before the GAN trains
         self.fit(X, y)
         if len(self.classes_) < 2:
             raise ValueError(
@@ -202,6 +205,26 @@ class BaseAugmenter(SamplerMixin, BaseEstimator):
         if self._label_format.kind != "series":
             y_original = np.asarray(y_original)
         return self._concat(X, X_new), self._label_format.concat(y_original, y_new)
+
+    #: the over-sampling strategies imbalanced-learn knows by name
+    _STRATEGY_NAMES = ("auto", "minority", "not minority", "not majority", "all")
+
+    def _check_strategy_early(self, y) -> None:
+        """Refuse a ``sampling_strategy`` that does not fit ``y`` (unknown name, class or ratio).
+
+        Only a well-formed ``y`` is checked here; anything else gets the precise
+        label errors of :meth:`fit`.
+        """
+        if isinstance(self.sampling_strategy, str) and self.sampling_strategy not in self._STRATEGY_NAMES:
+            raise ValueError(f"sampling_strategy={self.sampling_strategy!r} is not an over-sampling strategy; use one "
+                             f"of {list(self._STRATEGY_NAMES)}, a float ratio, a dict {{class: count}} or a callable")
+        try:
+            labels = _label_array(squeeze_labels(y))
+            ok = labels.ndim == 1 and not pd.isna(labels).any() and len(np.unique(labels.astype(str))) >= 2
+        except Exception:  # noqa: BLE001 - fit reports bad labels with a precise message
+            ok = False
+        if ok:
+            check_sampling_strategy(self.sampling_strategy, labels, self._sampling_type)
 
     def _empty_sample(self):
         codes = np.zeros(0, dtype=np.int64)

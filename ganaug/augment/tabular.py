@@ -260,33 +260,6 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
         if self.backend == "ctgan" and self.validation is not None:
             raise ValueError("validation needs backend='ganaug' (CTGAN's training loop cannot be checkpointed)")
 
-    def fit_resample(self, X, y):
-        """Fit, then add synthetic rows until ``sampling_strategy`` is met.
-
-        As :meth:`BaseAugmenter.fit_resample`; a ``sampling_strategy`` that does
-        not fit ``y`` (unknown name, class or ratio) is refused *before* the
-        GAN trains, not after.
-        """
-        self._check_strategy_early(y)
-        return super().fit_resample(X, y)
-
-    def _check_strategy_early(self, y) -> None:
-        from imblearn.utils import check_sampling_strategy
-
-        from ganaug.augment._labels import _label_array, squeeze_labels
-
-        try:  # only a well-formed y is checked here; anything else gets the base class's own error later
-            labels = _label_array(squeeze_labels(y))
-            ok = labels.ndim == 1 and not pd.isna(labels).any() and len(np.unique(labels.astype(str))) >= 2
-        except Exception:  # noqa: BLE001 - the base class reports bad labels with a precise message
-            ok = False
-        strategies = ("auto", "minority", "not minority", "not majority", "all")
-        if isinstance(self.sampling_strategy, str) and self.sampling_strategy not in strategies:
-            raise ValueError(f"sampling_strategy={self.sampling_strategy!r} is not an over-sampling strategy; use one "
-                             f"of {list(strategies)}, a float ratio, a dict {{class: count}} or a callable")
-        if ok:
-            check_sampling_strategy(self.sampling_strategy, labels, self._sampling_type)
-
     def _validate_X(self, X, reset: bool):
         frame, layout = TabularTransformer.to_frame(X)
         if len(frame) == 1:

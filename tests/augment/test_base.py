@@ -43,6 +43,18 @@ def test_sampling_strategy_follows_imblearn(data, strategy, expected_b):
     assert (yr == "a").sum() == 90
 
 
+@pytest.mark.parametrize(
+    "strategy, match",
+    [(0.05, "increase the ratio"), ({"a": 10}, "greater or equal"), ("majority", "not an over-sampling"), ({"c": 5}, "c")],
+)
+def test_strategy_that_cannot_fit_y_is_refused_before_training(data, strategy, match):
+    X, y = data
+    aug = GaussianTestAugmenter(sampling_strategy=strategy, random_state=0)
+    with pytest.raises(ValueError, match=match):
+        aug.fit_resample(X, y)
+    assert not hasattr(aug, "means_")  # no generator was fitted
+
+
 def test_series_labels_keep_name_dtype_and_categories(data):
     X, y = data
     ys = pd.Series(pd.Categorical(y, categories=["a", "b", "c"]), name="target")
