@@ -24,7 +24,12 @@ Part 2 - rare-class classification
     1-D CNN (``ganaug.timeseries.classifier.SeriesClassifier``) is trained on:
     the imbalanced data, class weights, random oversampling, jitter+scaling
     oversampling and ganaug's ``fit_resample``; balanced accuracy and macro-F1
-    on the official test split, mean ± std over seeds.
+    on the official test split, mean ± std over seeds. Privacy columns for
+    the arms that add series (:func:`ganaug.privacy.privacy_report`, series
+    encoding): DCR ratio, its 5 % quantile ratio, exact copies and the
+    membership-inference AUC of the added minority series against the kept
+    training series, with the official test series of that class as the
+    holdout.
 
 Writes ``stocks.md``, ``classification.md``, ``results.json`` and PNG plots
 to ``--out``. Run::
@@ -57,6 +62,9 @@ STRONG_DISC = dict(hidden_dim=24, iterations=3000)
 CLASS_GAN = dict(mode="rcgan", cell="lstm", hidden_dim=24, num_layers=1, batch_size=64, lr_g=1e-3, lr_d=1e-3)
 CLASS_GAN_STEPS = 250
 CLASSIFIER = dict(arch="cnn", width=32, epochs=60, batch_size=32, lr=1e-3)
+#: privacy columns of the classification table: key of ganaug.privacy.privacy_report -> header
+PRIVACY_METRICS = {"dcr_ratio": "DCR ratio", "dcr_q05_ratio": "DCR q05 ratio", "exact_copies": "exact copies",
+                   "mia_auc": "MIA AUC"}
 
 
 def _fmt(values, digits: int = 3) -> str:
@@ -327,6 +335,7 @@ def run_classification(args, out: Path) -> dict:
     import matplotlib.pyplot as plt
 
     from ganaug.evaluate import utility_report
+    from ganaug.privacy import privacy_metrics
     from ganaug.timeseries.baselines import JitterScalingOverSampler
     from ganaug.timeseries.classifier import fit_predict_proba
 
@@ -340,9 +349,10 @@ def run_classification(args, out: Path) -> dict:
     model.__name__ = "1-D CNN"
     metrics = ["balanced_accuracy", "macro_f1", "f1"]
     names = {"balanced_accuracy": "balanced accuracy", "macro_f1": "macro-F1", "f1": "minority-class F1"}
+    privacy_heads = list(PRIVACY_METRICS.values())
     lines = ["| data set (minority kept) | arm | " + " | ".join(names[m] for m in metrics)
-             + " | balanced acc. vs best baseline (95% CI) | augment s |",
-             "|---|---|" + "---|" * len(metrics) + "---|---|"]
+             + " | balanced acc. vs best baseline (95% CI) | augment s | " + " | ".join(privacy_heads) + " |",
+             "|---|---|" + "---|" * len(metrics) + "---|---|" + "---|" * len(privacy_heads)]
     verdicts, results, examples = [], {}, {}
     for name in args.datasets:
         X_tr, y_tr, X_te, y_te = load_set(name)
@@ -362,7 +372,8 @@ def run_classification(args, out: Path) -> dict:
         t0 = time.perf_counter()
         rep = utility_report(model, X_all, y_all, augmenters=augmenters, cv=folds,
                              baselines=["none", "class_weight", "random_oversampling"], metrics=metrics,
-                             pos_label=minority, random_state=0, n_boot=1000, progress=False)
+                             pos_label=minority, random_state=0, n_boot=1000, progress=False,
+                             synthetic_metrics=privacy_metrics(PRIVACY_METRICS, kind="series", random_state=0))
         print(f"[{name}] report in {time.perf_counter() - t0:.0f}s", flush=True)
         summ = rep.summary()
         summ = summ[summ["model"] == "1-D CNN"]
@@ -375,8 +386,10 @@ def run_classification(args, out: Path) -> dict:
             b = part.loc["balanced_accuracy"]
             ci = "-" if np.isnan(b["diff"]) else f"{b['diff']:+.3f} [{b['ci_low']:+.3f}, {b['ci_high']:+.3f}]"
             t = part.loc["sample_time", "mean"] if "sample_time" in part.index else 0.0
+            priv = [f"{part.loc[h, 'mean']:.2f} ± {part.loc[h, 'std']:.2f}" if h in part.index else "-"
+                    for h in privacy_heads]
             lines.append(f"| {name} ({minority}: {kept_n} of {label_n}) | {arm} | " + " | ".join(cells)
-                         + f" | {ci} | {t:.0f} |")
+                         + f" | {ci} | {t:.0f} | " + " | ".join(priv) + " |")
             results[name][arm] = {m: list(map(float, rep.results[(rep.results["arm"] == arm)
                                                                  & (rep.results["metric"] == m)]["value"]))
                                   for m in metrics}
@@ -391,7 +404,12 @@ def run_classification(args, out: Path) -> dict:
             f"Classifier: `{json.dumps(clf_cfg)}`; ganaug: `{json.dumps(dict(CLASS_GAN, **gan_overrides))}`, about "
             f"{args.class_steps} "
             "adversarial steps after pre-training. \"vs best baseline\": difference in mean balanced accuracy to the "
-            "best of imbalanced / class weights / random oversampling, with a paired bootstrap 95% interval.\n\n"
+            "best of imbalanced / class weights / random oversampling, with a paired bootstrap 95% interval. "
+            "Privacy (arms that add series): `privacy_report` of the added minority series against the kept "
+            "training series, holdout = the official test series of the minority class; DCR ratio = median "
+            "distance to the closest training series / the same for fresh real series (0 = copies, ~1 = as new as "
+            "real data); MIA AUC: membership inference (0.5 = no leak; with 2-10 kept minority series it is very "
+            "noisy).\n\n"
             + "\n".join(lines) + "\n\nVerdicts of `utility_report` (on minority-class F1):\n\n" + "\n".join(verdicts)
             + "\n")
     (out / "classification.md").write_text(text)
