@@ -259,10 +259,17 @@ class GANModule(pl.LightningModule):
     def _noisy(self, x: Tensor, std: float) -> Tensor:
         return x + std * torch.randn_like(x) if std > 0 else x
 
+    #: a loss whose magnitude passes this has diverged even while it is still finite (saturating
+    #: networks can keep a runaway loss finite: lr=1e30 gives ~1e29); no GAN loss of a healthy run comes near
+    diverged_loss: float = 1e8
+
     def _check_finite(self, value: Tensor, what: str) -> None:
-        if not bool(torch.isfinite(value).all()):
+        value = value.detach()
+        finite = bool(torch.isfinite(value).all())
+        if not finite or float(value.abs().max()) > self.diverged_loss:
+            beyond = "" if not finite else f" (beyond +-{self.diverged_loss:g})"
             raise NonFiniteLossError(
-                f"{what} is {float(value.detach())} at epoch {self.current_epoch}, step {self._batches_seen} "
+                f"{what} is {float(value.reshape(-1)[0]):.4g}{beyond} at epoch {self.current_epoch}, step {self._batches_seen} "
                 f"(batch {self._batches_seen} since training started). Training diverged: lower "
                 f"lr_g/lr_d (now {self.lr_g:g}/{self.lr_d:g}), use loss='wgan-gp' or 'hinge', "
                 "or check the input scale."

@@ -146,3 +146,12 @@ def test_wgan_gp_on_the_ring_covers_at_least_six_of_eight_modes():
     samples = gan.generate_samples(2500, generator=torch.Generator().manual_seed(0)).numpy()
     coverage = mode_coverage(samples, ring_centers(), std=0.02)
     assert coverage["modes_covered"] >= 6, coverage
+
+
+def test_a_finite_but_runaway_loss_trips_the_guard():
+    from ganaug.core.toy import MLPGAN
+
+    gan = MLPGAN()
+    gan._check_finite(torch.tensor(1e7), "generator loss")  # large, but not diverged
+    with pytest.raises(NonFiniteLossError, match=r"generator loss is 7e\+29 \(beyond \+-1e\+08\) at epoch"):
+        gan._check_finite(torch.tensor(7e29), "generator loss")

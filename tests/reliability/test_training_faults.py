@@ -98,19 +98,12 @@ def test_same_random_state_same_samples(modality, credit, digits, vowels):
 def test_divergent_learning_rate_stops_with_the_step_not_nan_rows(modality, credit, digits, vowels):
     cls, params, X, y = _cases(credit, digits, vowels)[modality]
     aug = cls(**{**params, "lr_g": 1e30, "lr_d": 1e30, "epochs": 3})
-    try:
+    # NaN / inf, or (the recurrent networks saturate instead of overflowing) a finite loss beyond 1e8
+    with pytest.raises(NonFiniteLossError, match=r"loss is (nan|inf|-inf|\S+ \(beyond \+-1e\+08\)) at epoch \d+, step \d+") as err:
         aug.fit(X, y)
-    except NonFiniteLossError as err:
-        assert re.search(r"loss is (nan|inf|-inf) at epoch \d+, step \d+", str(err)) and "lr_g" in str(err)
-        with pytest.raises(NotFittedError):  # the failed fit left nothing to draw NaN rows from
-            aug.sample(5)
-        return
-    # the recurrent networks saturate (tanh) instead of overflowing: losses stay finite, and so must the rows
-    assert modality == "timeseries", f"{modality}: lr=1e30 trained without the NaN guard firing"
-    X_new, _ = aug.sample(20, random_state=0)
-    assert not np.isinf(X_new).any()
-    nan = np.isnan(X_new)
-    assert (nan[..., 1:] >= nan[..., :-1]).all(), "NaN inside a series (only end padding is allowed)"
+    assert "lr_g" in str(err.value)
+    with pytest.raises(NotFittedError):  # the failed fit left nothing to draw NaN rows from
+        aug.sample(5)
 
 
 @pytest.mark.parametrize("modality", MODALITIES)
