@@ -28,7 +28,15 @@ over seeds (seeds change the detector's initialisation and batches, the
 pasted draws and the augmentation stream; scenes, crops and the GAN are
 those of the first seed).
 
-Writes ``results.md``, ``arms.csv``, ``per_class.csv`` and PNGs (sample
+Privacy (memorisation): the GAN-made rare objects against the object crops
+of the training scenes, with the crops of the test scenes' rare digits as
+the holdout (:func:`ganaug.privacy.privacy_report` in pixel space, at the
+GAN's object size): DCR ratio, its 5 % quantile ratio, exact copies and the
+membership-inference AUC, next to copy-paste (real crops drawn again).
+``--privacy-only`` computes this table alone from the GAN a previous run
+saved in ``--out``/gan_paste (same data arguments).
+
+Writes ``results.md``, ``arms.csv``, ``per_class.csv``, ``privacy.md`` and PNGs (sample
 scenes with boxes, pasted GAN and real objects, rare mAP per arm) to ``--out``.
 
 Run::
@@ -206,6 +214,52 @@ def run_task(task):
     return seed, name, report, elapsed, sample
 
 
+#: privacy columns: key of ganaug.privacy.privacy_report -> header
+PRIVACY_METRICS = {"dcr_ratio": "DCR ratio", "dcr_q05_ratio": "DCR q05 ratio", "exact_copies": "exact copies",
+                   "mia_auc": "MIA AUC"}
+
+
+def privacy_table(gan_paste, te_images, te_targets, seed: int = 0) -> tuple[list[dict], str]:
+    """privacy_report of GAN-made rare objects and of re-drawn real crops vs the training crops (pixel space).
+
+    Every crop is resized to the GAN's object size, as the GAN's training crops were; the holdout is the
+    crops of the test scenes (held-out digits) of the rare classes.
+    """
+    from ganaug.detection import ObjectPasteAugmenter
+    from ganaug.privacy import privacy_report
+
+    rng = np.random.default_rng(seed)
+    train_crops = gan_paste._crop_array(np.arange(len(gan_paste.crop_labels_)))  # the crops the GAN learnt from
+    y_train = gan_paste.crop_labels_
+    test_paste = ObjectPasteAugmenter(source="real", object_size=gan_paste.object_size,
+                                      context=gan_paste.context).fit(te_images, te_targets)
+    hold = np.flatnonzero(np.isin(test_paste.crop_labels_, RARE))
+    X_hold, y_hold = test_paste._crop_array(hold), test_paste.crop_labels_[hold]
+    wanted = {c: int(gan_paste.sampling_strategy_[c]) for c in RARE if gan_paste.sampling_strategy_.get(c, 0) > 0}
+    X_gan, y_gan = gan_paste.gan_.sample(wanted, random_state=seed + 3000)
+    picks = np.concatenate([rng.choice(np.flatnonzero(y_train == c), n, replace=True) for c, n in wanted.items()])
+    sources = {"copy-paste (real crops drawn again)": (train_crops[picks], y_train[picks]),
+               "GAN-made objects": (np.asarray(X_gan).astype(train_crops.dtype), np.asarray(y_gan))}
+    rows = []
+    for name, (X_syn, y_syn) in sources.items():
+        rep = privacy_report(train_crops, X_syn, X_hold, y_train, y_syn, y_hold, kind="image", random_state=seed)
+        rows.append({"source": name, "n_added": len(y_syn), "n_members": int(np.isin(y_train, RARE).sum()),
+                     "n_holdout": rep["n_holdout"], **{head: rep[key] for key, head in PRIVACY_METRICS.items()}})
+    heads = list(PRIVACY_METRICS.values())
+    md = [
+        "## Privacy: are the pasted objects new objects?", "",
+        f"`privacy_report` in pixel space ({gan_paste.object_size}x{gan_paste.object_size} crops with context) of "
+        f"the {rows[0]['n_added']} objects added to digits 0-4 against the {len(y_train)} training crops "
+        f"({rows[0]['n_members']} of digits 0-4: the attack's members), holdout = the {rows[0]['n_holdout']} crops "
+        "of digits 0-4 in the test scenes (held-out digits). DCR ratio = median distance to the closest training "
+        "crop / the same for fresh crops (0 = copies, ~1 = as new as real objects); MIA AUC = membership inference "
+        f"(0.5 = no leak; standard error about {0.41 / np.sqrt(max(1, rows[0]['n_members'])):.2f}).", "",
+        "| source | " + " | ".join(heads) + " |", "|---|" + "---|" * len(heads),
+    ]
+    md += [f"| {r['source']} | " + " | ".join(f"{r[h]:.2f}" for h in heads) + " |" for r in rows]
+    return rows, "\n".join(md) + "\n"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="results/detection_benchmark")
@@ -224,6 +278,8 @@ def main(argv=None) -> int:
     parser.add_argument("--gan-max-per-class", type=int, default=60, help="GAN trains on at most this many crops per class")
     parser.add_argument("--data", default=None, help="an mnist_4k.npz to use instead of the bundled copy")
     parser.add_argument("--quick", action="store_true", help="tiny smoke run (few steps, one seed)")
+    parser.add_argument("--privacy-only", action="store_true",
+                        help="only the privacy table, from the GAN a previous run saved in --out/gan_paste")
     args = parser.parse_args(argv)
     if args.quick:
         args.steps, args.gan_epochs, args.train_scenes, args.test_scenes = 30, 1, 200, 60
@@ -244,6 +300,12 @@ def main(argv=None) -> int:
     print(f"train: {len(tr_images)} scenes, boxes per class {counts.tolist()} (rare share "
           f"{counts[list(RARE)].sum() / counts.sum():.1%}); test: {len(te_images)} scenes, {te_counts.tolist()}")
 
+    if args.privacy_only:
+        gan_paste = ObjectPasteAugmenter.load(out / "gan_paste")
+        _, text = privacy_table(gan_paste, te_images, te_targets)
+        (out / "privacy.md").write_text(text)
+        print(text)
+        return 0
     t0 = time.time()
     real_paste = ObjectPasteAugmenter(source="real", random_state=0).fit(tr_images, tr_targets)
     t_real_fit = time.time() - t0
@@ -288,6 +350,8 @@ def main(argv=None) -> int:
                 if sample is not None and data not in samples:
                     samples[data] = sample
     gan_paste = _pastes("gan")
+    _, privacy_md = privacy_table(gan_paste, te_images, te_targets)
+    (out / "privacy.md").write_text(privacy_md)
 
     # ---------------------------------------------------------------- tables
     lines = ["| arm | rare mAP@0.5 (digits 0-4) | common mAP@0.5 (5-9) | mAP@0.5 | mAP@0.5:0.95 | "
@@ -333,6 +397,7 @@ def main(argv=None) -> int:
         f"({args.jobs} processes at once on a shared machine); the GAN fit "
         f"({t_gan_fit:.0f} s) and copy-paste fit ({t_real_fit:.1f} s) are done once.", "",
         "## AP@0.5 per class (mean over seeds, %; * = rare in training)", "", *per_class, "", verdict, "",
+        privacy_md,
     ]
     (out / "results.md").write_text("\n".join(md))
     (out / "arms.csv").write_text("\n".join(csv) + "\n")

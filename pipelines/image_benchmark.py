@@ -43,7 +43,15 @@ auxiliary classifier, no spectral norm), same networks, epochs and seed, with
 their training time, fidelity and the downstream balanced accuracy of arm 5
 (first seed). ``--losses all`` adds the plain projection discriminator.
 
-Writes ``results.md``, ``arms.csv``, ``losses.csv``, ``fidelity.csv`` and
+Privacy (memorisation): the images each GAN adds for digits 0-4 (as many as
+the 'ganaug' arms add) against the kept rare training images, with the test
+images of digits 0-4 as the holdout (:func:`ganaug.privacy.privacy_report`),
+in pixel space and in the judge's feature space: DCR ratio, its 5 % quantile
+ratio, exact copies and the membership-inference AUC; random oversampling
+(copies of the kept images) and the same copies through albumentations in
+the same table.
+
+Writes ``results.md``, ``arms.csv``, ``losses.csv``, ``fidelity.csv``, ``privacy.csv`` and
 PNGs (sample grids per loss, latent interpolation, training curves, real
 rare digits) to ``--out``.
 
@@ -139,6 +147,50 @@ def fidelity(aug, judge, real_feats, X_full, y_full, X_te, y_te, n_per_class: in
     test_feats = real_feats["test"]
     fd = class_frechet_distances(test_feats, y_te, judge.transform(X_gen), y_gen)
     return {"cond_acc": overall, "cond_acc_per_class": per_class, "fd": fd}
+
+
+#: privacy columns: key of ganaug.privacy.privacy_report -> header
+PRIVACY_METRICS = {"dcr_ratio": "DCR ratio", "dcr_q05_ratio": "DCR q05 ratio", "exact_copies": "exact copies",
+                   "mia_auc": "MIA AUC"}
+
+
+def added_counts(y_rare) -> dict:
+    """Images the 'ganaug' arms add per rare digit (up to the majority count)."""
+    counts = np.bincount(y_rare, minlength=10)
+    return {c: int(counts.max() - counts[c]) for c in RARE if counts.max() > counts[c]}
+
+
+def privacy_rows(gans: dict, judge, data: dict, seed: int) -> list[dict]:
+    """privacy_report of the added rare-digit images, pixel and judge-feature space, per source of images."""
+    from imblearn.over_sampling import RandomOverSampler
+
+    from ganaug.privacy import privacy_report
+
+    X_r, y_r = data["rare"]
+    X_te, y_te = data["test"]
+    wanted = added_counts(y_r)
+    n_r = len(y_r)
+    idx, y_idx = RandomOverSampler(sampling_strategy=wanted, random_state=seed).fit_resample(
+        np.arange(n_r)[:, None], y_r)
+    copies, y_copies = X_r[idx[n_r:, 0]], y_idx[n_r:]
+    transform = albumentations_transform()
+    transform.set_random_seed(seed)
+    jittered = np.stack([transform(image=img)["image"] for img in copies])  # a benchmark, not a hot path
+    sources = {"random oversampling (copies)": (copies, y_copies),
+               "random oversampling + albumentations": (jittered, y_copies)}
+    for name, (aug, _, _) in gans.items():
+        sources[f"ganaug: {name}"] = aug.sample(wanted, random_state=seed + 2000)
+    rows = []
+    for name, (X_syn, y_syn) in sources.items():
+        row = {"source": name, "n_added": len(y_syn)}
+        for space, encoder in (("pixels", None), ("judge features", judge.transform)):
+            rep = privacy_report(X_r, X_syn, X_te, y_r, y_syn, y_te, kind="image", encoder=encoder,
+                                 random_state=seed)
+            row.update({f"{head} ({space})": rep[key] for key, head in PRIVACY_METRICS.items()})
+            row["n_members"] = int(np.isin(y_r, np.unique(y_syn)).sum())
+            row["n_holdout"] = rep["n_holdout"]
+        rows.append(row)
+    return rows
 
 
 def run_arm(name: str, data: dict, aug, args, seed: int) -> tuple[dict, float]:
@@ -318,6 +370,8 @@ def main(argv=None) -> int:
     } for c in range(10)]
     fidelity_df = pd.DataFrame(fidelity_rows)
     fidelity_df.to_csv(out / "fidelity.csv", index=False)
+    priv_rows = privacy_rows(gans, judge, data, seed0)
+    pd.DataFrame(priv_rows).to_csv(out / "privacy.csv", index=False)
 
     # ---------------------------------------------------------------- report
     total = time.perf_counter() - t_total
@@ -374,6 +428,25 @@ def main(argv=None) -> int:
         lines.append(f"| {r['loss']} | {r['seconds']:.0f} | {100 * r['cond_acc']:.1f} | {100 * r['cond_acc_rare']:.1f} "
                      f"| {r['fd_rare']:.1f} | {r['fd_common']:.1f} | {100 * r['balanced_accuracy']:.1f} "
                      f"| {100 * r['rare_recall']:.1f} |")
+    priv_cols = [c for c in priv_rows[0] if c not in ("source", "n_added", "n_members", "n_holdout")]
+    lines += [
+        "",
+        "## Privacy: are the added images new images? (seed " + str(seed0) + ")",
+        "",
+        f"`privacy_report` of the images added to digits 0-4 ({priv_rows[0]['n_added']} per source) against the "
+        f"{priv_rows[0]['n_members']} kept training images of those digits, holdout = the "
+        f"{priv_rows[0]['n_holdout']} test images of digits 0-4; in pixel space and in the judge's feature space "
+        "(the judge was trained on the full training split). DCR ratio = median distance to the closest training "
+        "image / the same for fresh test images (0 = copies, ~1 = as new as real images); q05 = the same at the 5 % "
+        "quantile; MIA AUC = membership inference with the added images (0.5 = no leak; with "
+        f"{priv_rows[0]['n_members']} members its standard error is about "
+        f"{0.41 / np.sqrt(max(1, priv_rows[0]['n_members'])):.2f}).",
+        "",
+        "| source | " + " | ".join(priv_cols) + " |",
+        "|---|" + "---|" * len(priv_cols),
+    ]
+    for r in priv_rows:
+        lines.append(f"| {r['source']} | " + " | ".join(f"{r[c]:.2f}" for c in priv_cols) + " |")
     lines += ["", "Figures: " + ", ".join(sorted(p.name for p in out.glob("*.png"))), ""]
     (out / "results.md").write_text("\n".join(lines))
     print("\n".join(lines))
