@@ -324,7 +324,8 @@ class TranslationAugmenter(BaseAugmenter):
         Returns
         -------
         ndarray
-            Same layout, dtype, height and width as ``X`` (domain B's channel count).
+            Same layout, dtype, height and width as ``X`` (domain B's channel
+            count); an object array of numbers is read as, and returned as, float64.
         """
         return self._translate(X, "ab")
 
