@@ -178,14 +178,18 @@ def test_copy_filter_tops_a_ganaug_augmenter_up_with_rows_that_pass():
     assert X_res.iloc[: len(X)].equals(X.reset_index(drop=True))
 
 
-def test_privacy_columns_of_the_utility_report_compare_like_with_like():
+def test_privacy_columns_of_the_utility_report_compare_like_with_like(monkeypatch):
     """The hook passes labels: minority synthetic rows are measured against fresh minority rows only."""
     from sklearn.linear_model import LogisticRegression
 
+    import ganaug.privacy.metrics as pm
     from ganaug.evaluate import utility_report
 
     X, y = load_hmda()
     X, y = X.iloc[:3000], y.iloc[:3000]
+    calls = []
+    real_report = pm.privacy_report
+    monkeypatch.setattr(pm, "privacy_report", lambda *a, **k: calls.append(1) or real_report(*a, **k))
     cols = privacy_metrics(["exact_copies", "dcr_ratio", "mia_auc", "n_holdout"])
     rep = utility_report(LogisticRegression(max_iter=300), X, y, augmenters={"replay": RandomOverSampler(random_state=0)},
                          baselines=["none"], cv=3, metrics=["pr_auc"], n_boot=100, random_state=0, progress=False,
@@ -195,6 +199,7 @@ def test_privacy_columns_of_the_utility_report_compare_like_with_like():
     n_min = int((y == minority).sum())
     # the holdout of every fold is the minority rows of its test fold (about a third of them), not the whole fold
     assert res["n holdout"].sum() == n_min
+    assert len(calls) == 3  # one report per fold, shared by the four columns
     assert (res["exact copies"] == 1.0).all() and (res["dcr ratio"] == 0.0).all()
     assert (res["mia auc"] > 0.75).all()
     # without labels (an old-style call) the same callable measures against the whole test fold
