@@ -39,52 +39,25 @@ Run::
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import os
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
-
-DEFAULT_SETS = ["4_breastw", "6_cardio", "18_Ionosphere", "38_thyroid", "42_WBC", "43_WDBC", "21_Lymphography",
-                "39_vertebral", "45_wine", "2_annthyroid", "12_fault", "28_pendigits", "30_satellite",
-                "31_satimage-2", "25_musk"]
+from _adbench import DEFAULT_SETS, load_set, quiet, split_scale
 ARMS = ["IForest", "ECOD", "ganaug unsupervised", "HGB", "HGB+ROS", "HGB+SMOTE", "HGB+ganaug", "ganaug label-aware"]
 GANAUG_ARMS = ["ganaug unsupervised", "HGB+ganaug", "ganaug label-aware"]
 #: Nemenyi test, two-tailed alpha = 0.05, critical values q_alpha by number of arms (Demsar 2006, table 5)
 NEMENYI_Q05 = {2: 1.960, 3: 2.343, 4: 2.569, 5: 2.728, 6: 2.850, 7: 2.949, 8: 3.031, 9: 3.102, 10: 3.164}
 
 
-def _quiet():
-    stack = contextlib.ExitStack()
-    stack.enter_context(warnings.catch_warnings())
-    warnings.simplefilter("ignore")
-    stack.enter_context(contextlib.redirect_stdout(io.StringIO()))
-    return stack
-
-
 def _hgb(seed: int):
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     return HistGradientBoostingClassifier(random_state=seed)
-
-
-def _split(X, y, seed: int, max_train: int | None):
-    from sklearn.model_selection import train_test_split
-    from sklearn.preprocessing import StandardScaler
-
-    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, stratify=y, random_state=seed)
-    if max_train and len(Xtr) > max_train:
-        Xtr, _, ytr, _ = train_test_split(Xtr, ytr, train_size=max_train, stratify=ytr, random_state=seed)
-    scaler = StandardScaler().fit(Xtr)
-    return scaler.transform(Xtr), scaler.transform(Xte), ytr, yte
 
 
 def run(sets, seeds, gammas, max_train, log) -> pd.DataFrame:
@@ -98,10 +71,9 @@ def run(sets, seeds, gammas, max_train, log) -> pd.DataFrame:
 
     rows = []
     for name in sets:
-        d = np.load(DATA / "adbench" / f"{name}.npz")
-        X, y = d["X"].astype(np.float64), d["y"].astype(np.int64)
+        X, y = load_set(name)
         for seed in seeds:
-            Ztr, Zte, ytr, yte = _split(X, y, seed, max_train)
+            Ztr, Zte, ytr, yte = split_scale(X, y, seed, max_train=max_train)
             contamination = float(min(max(ytr.mean(), 0.01), 0.5))
 
             def record(arm, scores, secs, gamma, n_lab, note=""):
@@ -117,7 +89,7 @@ def run(sets, seeds, gammas, max_train, log) -> pd.DataFrame:
             unsup = {}
             for arm in ("IForest", "ECOD", "ganaug unsupervised"):
                 t0 = time.perf_counter()
-                with _quiet():
+                with quiet():
                     if arm == "IForest":
                         det = IForest(contamination=contamination, random_state=seed)
                     elif arm == "ECOD":
@@ -135,7 +107,7 @@ def run(sets, seeds, gammas, max_train, log) -> pd.DataFrame:
                     t0 = time.perf_counter()
                     note = ""
                     Xf, yf = Ztr, y_lab
-                    with _quiet():
+                    with quiet():
                         if arm == "HGB+ROS" or (arm == "HGB+SMOTE" and n_lab < 2):
                             note = "ROS fallback (1 label)" if arm == "HGB+SMOTE" else ""
                             Xf, yf = RandomOverSampler(random_state=seed).fit_resample(Ztr, y_lab)
@@ -145,7 +117,7 @@ def run(sets, seeds, gammas, max_train, log) -> pd.DataFrame:
                         s = clf.predict_proba(Zte)[:, 1]
                     record(arm, s, time.perf_counter() - t0, gamma, n_lab, note)
                 t0 = time.perf_counter()
-                with _quiet():
+                with quiet():
                     few = FewLabelAnomalyDetector(contamination=contamination, detector=unsup["ganaug unsupervised"][0],
                                                   prefit_detector=True, random_state=seed).fit(Ztr, y_lab)
                     comp = few.score_components(Zte)

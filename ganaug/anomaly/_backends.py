@@ -16,6 +16,9 @@ series), three raw anomaly components, higher = more abnormal:
 ``residual``      ``||x - G(z*)||`` (per step for series: squared error summed over channels)
 ``feature``       ``||f(x) - f(G(z*))||`` (discriminator feature matching; not for series)
 ``discriminator`` ``-D(x)`` (the discriminator's logit, negated)
+``neighbor``      distance to the nearest generated samples: the mean, over the ``k`` nearest of a bank of
+                  samples drawn from ``G`` once after training, of the residual to each (a non-parametric
+                  inversion: no encoder, no optimisation; per step for series)
 """
 
 from __future__ import annotations
@@ -75,6 +78,7 @@ class _Backend:
         self.kappa = float(params.get("kappa", 1.0))
         self.gan = None
         self.encoder = None
+        self.bank = None
 
     # ------------------------------------------------------------ networks
     @property
@@ -108,7 +112,9 @@ class _Backend:
             t.fit(self.gan, train_dataloaders=self.gan_loader(x, batch_size, seed))
         self.gan.eval()
         self.history = list(getattr(self.gan, "history", []))
-        if encoder_epochs > 0:
+        if encoder_epochs <= 0:
+            self.encoder = None
+        else:
             module = _EncoderModule(self, lr=float(self.params.get("encoder_lr", 1e-3)))
             t = build_trainer(trainer, max_epochs=encoder_epochs)
             with quiet_lightning():
@@ -116,7 +122,8 @@ class _Backend:
         for p in self.gan.parameters():
             p.requires_grad_(False)
         self.gan.eval()
-        self.encoder.eval()
+        if self.encoder is not None:
+            self.encoder.eval()
 
     # ------------------------------------------------------------- scoring
     def _device(self):
@@ -138,13 +145,20 @@ class _Backend:
         return z
 
     def parts(self, x_np: np.ndarray, *, batch_size: int, inversion_steps: int, inversion_lr: float, seed: int,
-              use_encoder: bool = True) -> dict[str, np.ndarray]:
+              use_encoder: bool = True, k_neighbors: int = 5) -> dict[str, np.ndarray]:
         """Raw anomaly components for encoded data, in batches (one network pass per batch)."""
         dev = self._device()
-        out: dict[str, list] = {"residual": [], "feature": [], "discriminator": []}
+        out: dict[str, list] = {"residual": [], "feature": [], "discriminator": [], "neighbor": []}
         for lo in range(0, len(x_np), batch_size):
             x = torch.as_tensor(x_np[lo : lo + batch_size], device=dev)
-            z = self.latents(x, inversion_steps, inversion_lr, seed + lo, use_encoder)
+            if self.bank is not None:
+                with torch.no_grad():
+                    out["neighbor"].append(self.neighbor(x, k_neighbors).cpu().numpy())
+            if self.encoder is None and inversion_steps == 0:
+                with torch.no_grad():
+                    out["discriminator"].append((-self.critic(x)).float().cpu().numpy())
+                continue
+            z = self.latents(x, inversion_steps, inversion_lr, seed + lo, use_encoder and self.encoder is not None)
             with torch.no_grad():
                 x_hat = self.decode(z)
                 out["residual"].append(self.residual(x, x_hat).cpu().numpy())
@@ -157,23 +171,49 @@ class _Backend:
     def residual(self, x: Tensor, x_hat: Tensor) -> Tensor:
         return (x - x_hat).flatten(1).norm(dim=1)
 
+    def make_bank(self, n: int, seed: int) -> None:
+        """Draw the bank of ``n`` generated samples used by the ``neighbor`` component (deterministic in ``seed``)."""
+        if n <= 0:
+            self.bank = None
+            return
+        gen = torch.Generator().manual_seed(int(seed))
+        z = torch.randn((n, *self.latent_shape), generator=gen).to(self._device())
+        with torch.no_grad():
+            self.bank = torch.cat([self.decode(z[lo : lo + 4096]) for lo in range(0, n, 4096)])
+
+    def neighbor(self, x: Tensor, k: int) -> Tensor:
+        """Mean residual to the ``k`` nearest bank samples (Euclidean on the flattened item), one cdist per batch."""
+        bank = self.bank
+        k = min(int(k), bank.shape[0])
+        d = torch.cdist(x.flatten(1).float(), bank.flatten(1).float())
+        idx = d.topk(k, dim=1, largest=False).indices  # (B, k)
+        near = bank[idx]  # (B, k, ...)
+        xs = x.unsqueeze(1).expand_as(near)
+        r = self.residual(xs.reshape(-1, *x.shape[1:]), near.reshape(-1, *x.shape[1:]))
+        return r.reshape(x.shape[0], k, *r.shape[1:]).mean(1)
+
     # --------------------------------------------------------- persistence
     def gan_config(self) -> dict:
         return dict(self._gan_kwargs)
 
     def tensors(self) -> dict[str, Tensor]:
         out = {f"gan.{k}": v for k, v in self.gan.state_dict().items()}
-        out.update({f"encoder.{k}": v for k, v in self.encoder.state_dict().items()})
+        if self.encoder is not None:
+            out.update({f"encoder.{k}": v for k, v in self.encoder.state_dict().items()})
         return out
 
     def restore(self, gan_kwargs: dict, tensors: dict[str, Tensor]) -> None:
         self._make(gan_kwargs)
         self.gan.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("gan.")})
-        self.encoder.load_state_dict({k[8:]: v for k, v in tensors.items() if k.startswith("encoder.")})
+        enc = {k[8:]: v for k, v in tensors.items() if k.startswith("encoder.")}
+        if enc:
+            self.encoder.load_state_dict(enc)
+            self.encoder.eval()
+        else:
+            self.encoder = None
         for p in self.gan.parameters():
             p.requires_grad_(False)
         self.gan.eval()
-        self.encoder.eval()
 
     def _make(self, gan_kwargs: dict) -> None:
         raise NotImplementedError

@@ -20,9 +20,16 @@ from ganaug.utils import limit_threads, seed_everything, seed_from_random_state
 
 __all__ = ["GANAnomalyDetector"]
 
-SCORES = ("hybrid", "reconstruction", "discriminator")
+SCORES = ("hybrid", "reconstruction", "discriminator", "neighbor")
 MODALITIES = ("auto", "tabular", "image", "series")
-_COMPONENTS = ("residual", "feature", "discriminator")
+_COMPONENTS = ("residual", "feature", "discriminator", "neighbor")
+#: defaults of the ``None`` ("auto") parameters for tables, chosen on ADBench sets outside the benchmark (see
+#: docs/anomaly.md): a bagged ensemble of five GANs on 256-row subsamples, all four components weighted equally
+_TABLE_DEFAULTS = {"n_estimators": 5, "max_samples": 256, "lambda_": 0.5, "discriminator_weight": 0.5,
+                   "neighbor_weight": 0.5}
+#: images and series keep a single GAN on every item and the AnoGAN weighting (residual + 0.1 feature matching)
+_OTHER_DEFAULTS = {"n_estimators": 1, "max_samples": None, "lambda_": 0.1, "discriminator_weight": 0.0,
+                   "neighbor_weight": 0.0}
 
 
 def _count(value, name: str, low: int, allow_none: bool = False) -> int | None:
@@ -51,18 +58,32 @@ class GANAnomalyDetector(BaseDetector):
     refined by ``inversion_steps`` of the batched latent inversion of
     :func:`ganaug.core.latent.invert`; no per-sample optimisation loop.
 
+    For tables the default is a bagged ensemble (as IForest's subsampling):
+    ``n_estimators`` GANs, each trained on its own ``max_samples``-row
+    subsample, each scoring four components (reconstruction residual,
+    discriminator feature matching, discriminator logit, and the distance to
+    the nearest of ``n_generated`` samples drawn from its generator); each
+    component is standardised per GAN on all training rows, and the score is
+    their weighted sum averaged over the GANs. Small subsamples resist the
+    anomalies in unlabelled training data, and the average cures the seed to
+    seed spread of a single GAN's discriminator. These table defaults were
+    chosen on ADBench sets outside the benchmark (docs/anomaly.md). Images and
+    series keep one GAN and the AnoGAN weighting.
+
     Parameters
     ----------
     contamination : float, default=0.1
         Expected share of anomalies, in (0, 0.5]; sets ``threshold_``.
-    score : {"hybrid", "reconstruction", "discriminator"}, default="hybrid"
+    score : {"hybrid", "reconstruction", "discriminator", "neighbor"}, default="hybrid"
         ``"reconstruction"``: residual ``||x - G(z*)||``; ``"discriminator"``:
-        minus the discriminator's logit; ``"hybrid"`` (AnoGAN):
+        minus the discriminator's logit; ``"neighbor"``: mean residual to the
+        ``k_neighbors`` nearest generated samples (a non-parametric
+        inversion); ``"hybrid"`` (AnoGAN, extended):
         ``(1 - lambda_) * residual + lambda_ * feature-matching residual
-        ||f(x) - f(G(z*))||`` (``f`` = the discriminator's last hidden layer),
-        plus ``discriminator_weight`` times the discriminator term. Each
-        component is first standardised by its median and interquartile range
-        on the training data, so the weights mean what they say.
+        ||f(x) - f(G(z*))||`` (``f`` = the discriminator's last hidden layer)
+        ``+ discriminator_weight * discriminator + neighbor_weight * neighbor``.
+        Each component is first standardised by its median and interquartile
+        range on the training data, so the weights mean what they say.
     modality : {"auto", "tabular", "image", "series"}, default="auto"
         ``"auto"``: 1-D input is a series, 2-D a table, 3-D ``(N, H, W)`` and
         4-D ``(N, C, H, W)`` / ``(N, H, W, C)`` images. A multivariate series
@@ -81,10 +102,12 @@ class GANAnomalyDetector(BaseDetector):
     hidden_dim : int, default=64
         Width of the networks (tables: MLP width; images: generator base
         width; series: recurrent hidden size, 32 there unless set).
-    lambda_ : float, default=0.1
+    lambda_ : float, optional
         Weight of the feature-matching term in ``"hybrid"`` (AnoGAN's lambda).
-    discriminator_weight : float, default=0.0
-        Weight of the discriminator term added to ``"hybrid"``.
+        Default (None): 0.5 for tables, 0.1 for images and series.
+    discriminator_weight : float, optional
+        Weight of the discriminator term in ``"hybrid"``. Default (None): 0.5
+        for tables, 0 for images and series.
     kappa : float, default=1.0
         Weight of the feature term when training the encoder (f-AnoGAN).
     inversion_steps : int, default=0
@@ -100,6 +123,21 @@ class GANAnomalyDetector(BaseDetector):
         values (jitter and jumps show in them; level shifts in the values).
     scoring_batch_size : int, default=4096
         Items scored at once.
+    n_estimators : int, optional
+        GANs in the bagged ensemble. Default (None): 5 for tables, 1 for
+        images and series.
+    max_samples : int or float, optional
+        Training items per GAN, drawn without replacement (a float is a share
+        of the training items). Default (None): 256 for tables, every item for
+        images and series. Training steps are counted on the subsample.
+    neighbor_weight : float, optional
+        Weight of the nearest-generated-sample term in ``"hybrid"``. Default
+        (None): 0.5 for tables, 0 for images and series.
+    n_generated : int, default=4096
+        Samples each generator draws, once after training, for the neighbor
+        component (re-drawn identically from the seed on :meth:`load`).
+    k_neighbors : int, default=5
+        Nearest generated samples averaged in the neighbor component.
     gan_options : dict, optional
         Extra keyword arguments of the GAN module (``loss``, ``n_critic``,
         ``lr_g``, ``ema_decay``, ...).
@@ -118,8 +156,10 @@ class GANAnomalyDetector(BaseDetector):
         0 / 1 labels of the training data.
     modality_ : str
     component_stats_ : dict
-        Median and interquartile range of each raw component on the normal
-        training data.
+        Median and interquartile range of each raw component of the first GAN
+        on the normal training data (``estimator_stats_``: one per GAN).
+    n_estimators_, max_samples_ : int
+        GANs trained and training items per GAN.
     n_train_ : int
         Rows (windows) the GAN was trained on (y == 0 rows when ``y`` is given).
 
@@ -151,8 +191,8 @@ class GANAnomalyDetector(BaseDetector):
         batch_size: int | None = None,
         latent_dim: int = 32,
         hidden_dim: int = 64,
-        lambda_: float = 0.1,
-        discriminator_weight: float = 0.0,
+        lambda_: float | None = None,
+        discriminator_weight: float | None = None,
         kappa: float = 1.0,
         inversion_steps: int = 0,
         inversion_lr: float = 0.05,
@@ -160,6 +200,11 @@ class GANAnomalyDetector(BaseDetector):
         stride: int = 1,
         differences: bool = True,
         scoring_batch_size: int = 4096,
+        n_estimators: int | None = None,
+        max_samples: int | float | None = None,
+        neighbor_weight: float | None = None,
+        n_generated: int = 4096,
+        k_neighbors: int = 5,
         gan_options: dict | None = None,
         trainer: Any = None,
         random_state: int | None = None,
@@ -181,6 +226,11 @@ class GANAnomalyDetector(BaseDetector):
         self.stride = stride
         self.differences = differences
         self.scoring_batch_size = scoring_batch_size
+        self.n_estimators = n_estimators
+        self.max_samples = max_samples
+        self.neighbor_weight = neighbor_weight
+        self.n_generated = n_generated
+        self.k_neighbors = k_neighbors
         self.gan_options = gan_options
         self.trainer = trainer
         self.random_state = random_state
@@ -201,13 +251,30 @@ class GANAnomalyDetector(BaseDetector):
         _count(self.window, "window", 2)
         _count(self.stride, "stride", 1)
         _count(self.scoring_batch_size, "scoring_batch_size", 1)
-        _real(self.lambda_, "lambda_", 0.0, 1.0)
-        _real(self.discriminator_weight, "discriminator_weight", 0.0, 1e6)
+        _count(self.n_estimators, "n_estimators", 1, allow_none=True)
+        _count(self.n_generated, "n_generated", 0)
+        _count(self.k_neighbors, "k_neighbors", 1)
+        if self.neighbor_weight is not None:
+            _real(self.neighbor_weight, "neighbor_weight", 0.0, 1e6)
+        ms = self.max_samples
+        if ms is not None:
+            if isinstance(ms, bool) or not isinstance(ms, numbers.Real):
+                raise ValueError(f"max_samples must be None, an int >= 2 or a float in (0, 1], got {ms!r}")
+            if isinstance(ms, numbers.Integral) and ms < 2:
+                raise ValueError(f"max_samples must be None, an int >= 2 or a float in (0, 1], got {ms!r}")
+            if not isinstance(ms, numbers.Integral) and not 0.0 < float(ms) <= 1.0:
+                raise ValueError(f"max_samples must be None, an int >= 2 or a float in (0, 1], got {ms!r}")
+        if (self.score == "neighbor" or (self.neighbor_weight or 0) > 0) and self.n_generated == 0:
+            raise ValueError("the neighbor score needs n_generated > 0 generated samples")
+        if self.lambda_ is not None:
+            _real(self.lambda_, "lambda_", 0.0, 1.0)
+        if self.discriminator_weight is not None:
+            _real(self.discriminator_weight, "discriminator_weight", 0.0, 1e6)
         _real(self.kappa, "kappa", 0.0, 1e6)
         _real(self.inversion_lr, "inversion_lr", 1e-12, 1e3)
         if self.gan_options is not None and not isinstance(self.gan_options, dict):
             raise TypeError(f"gan_options must be a dict or None, got {type(self.gan_options).__name__}")
-        if self.encoder_epochs == 0 and self.inversion_steps == 0 and self.score != "discriminator":
+        if self.encoder_epochs == 0 and self.inversion_steps == 0 and self.score not in ("discriminator", "neighbor"):
             raise ValueError("encoder_epochs=0 needs inversion_steps > 0 to find latents for the reconstruction score")
 
     def _resolve_modality(self, X) -> str:
@@ -315,30 +382,94 @@ class GANAnomalyDetector(BaseDetector):
             what = "windows" if self.modality_ == "series" else "rows"
             raise ValueError(f"the training data has {len(train)} {what}, fewer than batch_size={self.batch_size}; "
                              "lower batch_size (or leave it None)")
-        batch = self.batch_size or min(64 if self.modality_ == "series" else 256, len(train))
+        n_est, n_sub = self._ensemble_size(len(train))
+        batch = self.batch_size or min(64 if self.modality_ == "series" else 256, n_sub)
+        if batch > n_sub:
+            raise ValueError(f"batch_size={batch} is larger than max_samples={n_sub} rows per estimator")
         steps = (300, 150) if self.modality_ == "series" else (600, 300)
-        epochs = self.epochs or auto_epochs(len(train), batch, steps[0])
-        enc_epochs = self.encoder_epochs if self.encoder_epochs is not None else auto_epochs(len(train), batch, steps[1])
+        epochs = self.epochs or auto_epochs(n_sub, batch, steps[0])
+        enc_epochs = self.encoder_epochs if self.encoder_epochs is not None else auto_epochs(n_sub, batch, steps[1])
+        if not self._needs_encoder():
+            enc_epochs = 0
         seed = seed_from_random_state(self.random_state)
         self.seed_ = seed
         limit_threads()
-        seed_everything(seed)
-        self._backend = BACKENDS[self.modality_](self._backend_params())
-        self._backend.fit(torch.as_tensor(train), epochs=epochs, encoder_epochs=enc_epochs, batch_size=batch,
-                          seed=seed, trainer=self.trainer)
+        rng = np.random.default_rng(seed)
+        self._backends = []
+        for i in range(n_est):
+            # estimator i: its own rows (without replacement, as IForest's subsamples) and its own seed
+            rows = train if n_sub == len(train) else train[np.sort(rng.choice(len(train), n_sub, replace=False))]
+            seed_everything(seed + i)
+            be = BACKENDS[self.modality_](self._backend_params())
+            be.fit(torch.as_tensor(rows), epochs=epochs, encoder_epochs=enc_epochs, batch_size=batch,
+                   seed=seed + i, trainer=self.trainer)
+            if self._needs_bank():
+                be.make_bank(self.n_generated, seed + i)
+            self._backends.append(be)
         self.history_ = self._backend.history
         self.n_train_ = len(train)
-        # standardise each component on the normal training items
-        parts = self._raw_parts(train)
-        self.component_stats_ = {}
-        for k, v in parts.items():
-            # series: per position in the window (the first steps of a causal model are judged on less context)
-            q1, med, q3 = np.percentile(v, [25, 50, 75], axis=0)
-            iqr = np.where(q3 > q1, q3 - q1, np.maximum(np.std(v, axis=0), 1e-12))
-            self.component_stats_[k] = {"median": med.tolist(), "iqr": iqr.tolist()}
+        self.n_estimators_ = n_est
+        self.max_samples_ = n_sub
+        # standardise each component of each estimator on all the normal training items
+        self.estimator_stats_ = []
+        for be in self._backends:
+            stats = {}
+            for k, v in self._raw_parts(train, be).items():
+                # series: per position in the window (the first steps of a causal model are judged on less context)
+                q1, med, q3 = np.percentile(v, [25, 50, 75], axis=0)
+                iqr = np.where(q3 > q1, q3 - q1, np.maximum(np.std(v, axis=0), 1e-12))
+                stats[k] = {"median": med.tolist(), "iqr": iqr.tolist()}
+            self.estimator_stats_.append(stats)
+        self.component_stats_ = self.estimator_stats_[0]
         self.decision_scores_ = self._score_encoded(data)
         self._process_decision_scores()
         return self
+
+    @property
+    def _backend(self):
+        """The first estimator's backend (the only one unless ``n_estimators > 1``)."""
+        return self._backends[0]
+
+    def _ensemble_size(self, n: int) -> tuple[int, int]:
+        """(estimators, rows per estimator) for ``n`` training items."""
+        tab = self.modality_ == "tabular"
+        n_est = self.n_estimators if self.n_estimators is not None else (_TABLE_DEFAULTS["n_estimators"] if tab else 1)
+        ms = self.max_samples
+        if ms is None and tab:
+            ms = _TABLE_DEFAULTS["max_samples"]
+        if ms is None:
+            n_sub = n
+        elif isinstance(ms, numbers.Integral):
+            n_sub = min(int(ms), n)
+        else:
+            n_sub = max(2, int(round(float(ms) * n)))
+        return n_est, n_sub
+
+    def _weights(self) -> dict[str, float]:
+        """Weight of each standardised component in the score."""
+        if self.score == "reconstruction":
+            return {"residual": 1.0}
+        if self.score == "discriminator":
+            return {"discriminator": 1.0}
+        if self.score == "neighbor":
+            return {"neighbor": 1.0}
+        auto = _TABLE_DEFAULTS if self.modality_ == "tabular" else _OTHER_DEFAULTS
+
+        def get(name):
+            value = getattr(self, name)
+            return float(auto[name] if value is None else value)
+
+        lam = get("lambda_")
+        w = {"residual": 1.0 - lam, "feature": lam, "discriminator": get("discriminator_weight"),
+             "neighbor": get("neighbor_weight")}
+        return {k: v for k, v in w.items() if v > 0}
+
+    def _needs_encoder(self) -> bool:
+        w = self._weights()
+        return "residual" in w or "feature" in w
+
+    def _needs_bank(self) -> bool:
+        return self.n_generated > 0 and "neighbor" in self._weights()
 
     def _backend_params(self) -> dict:
         hidden = self.hidden_dim
@@ -360,26 +491,27 @@ class GANAnomalyDetector(BaseDetector):
         return data[idx[ok]]
 
     # -------------------------------------------------------------- scoring
-    def _raw_parts(self, items: np.ndarray) -> dict[str, np.ndarray]:
-        return self._backend.parts(items, batch_size=self.scoring_batch_size, inversion_steps=self.inversion_steps,
-                                   inversion_lr=self.inversion_lr, seed=self.seed_)
+    def _raw_parts(self, items: np.ndarray, backend) -> dict[str, np.ndarray]:
+        return backend.parts(items, batch_size=self.scoring_batch_size, inversion_steps=self.inversion_steps,
+                             inversion_lr=self.inversion_lr, seed=self.seed_, k_neighbors=self.k_neighbors)
+
+    @staticmethod
+    def _standardise(parts: dict[str, np.ndarray], stats: dict) -> dict[str, np.ndarray]:
+        return {k: (v - np.asarray(stats[k]["median"])) / np.asarray(stats[k]["iqr"]) for k, v in parts.items()}
+
+    def _components(self, items: np.ndarray) -> dict[str, np.ndarray]:
+        """Standardised components, averaged over the estimators."""
+        total: dict[str, np.ndarray] = {}
+        for be, stats in zip(self._backends, self.estimator_stats_):
+            for k, v in self._standardise(self._raw_parts(items, be), stats).items():
+                total[k] = total[k] + v if k in total else v
+        return {k: v / len(self._backends) for k, v in total.items()}
 
     def _combine(self, parts: dict[str, np.ndarray]) -> np.ndarray:
-        def z(k):
-            s = self.component_stats_[k]
-            return (parts[k] - np.asarray(s["median"])) / np.asarray(s["iqr"])
-
-        if self.score == "reconstruction":
-            return z("residual")
-        if self.score == "discriminator":
-            return z("discriminator")
-        if "feature" in parts:
-            out = (1.0 - self.lambda_) * z("residual") + self.lambda_ * z("feature")
-        else:
-            out = z("residual")
-        if self.discriminator_weight:
-            out = out + self.discriminator_weight * z("discriminator")
-        return out
+        w = self._weights()
+        if "feature" in w and "feature" not in parts:  # series: no feature component, its weight goes to the residual
+            w["residual"] = w.get("residual", 0.0) + w.pop("feature")
+        return sum(v * parts[k] for k, v in w.items())
 
     def _windows(self, data: np.ndarray) -> np.ndarray:
         """Every window of a series (stride 1), ``(T - window + 1, window, channels)``."""
@@ -393,8 +525,8 @@ class GANAnomalyDetector(BaseDetector):
 
     def _score_encoded(self, data: np.ndarray) -> np.ndarray:
         if self.modality_ != "series":
-            return self._combine(self._raw_parts(data))
-        return self._fold(self._combine(self._raw_parts(self._windows(data))), len(data))
+            return self._combine(self._components(data))
+        return self._fold(self._combine(self._components(self._windows(data))), len(data))
 
     def decision_function(self, X) -> np.ndarray:
         """Anomaly score of each row (image, time step): higher = more abnormal."""
@@ -410,12 +542,11 @@ class GANAnomalyDetector(BaseDetector):
         check_is_fitted(self, ["decision_scores_"])
         data = self._encode(X, fitting=False)
         series = self.modality_ == "series"
-        parts = self._raw_parts(self._windows(data) if series else data)
+        parts = self._components(self._windows(data) if series else data)
         cols = {}
         for k in _COMPONENTS:
             if k in parts:
-                s = self.component_stats_[k]
-                v = (parts[k] - np.asarray(s["median"])) / np.asarray(s["iqr"])
+                v = parts[k]
                 cols[k] = self._fold(v, len(data)) if series else v
         return pd.DataFrame(cols)
 
@@ -429,15 +560,16 @@ class GANAnomalyDetector(BaseDetector):
             "params": to_jsonable(params),
             "modality": self.modality_,
             "codec": self._codec.get_state() if self.modality_ != "image" else self._codec.to_json(),
-            "gan_kwargs": to_jsonable(self._backend.gan_config()),
-            "component_stats": self.component_stats_,
+            "estimators": [{"gan_kwargs": to_jsonable(be.gan_config()), "component_stats": st}
+                           for be, st in zip(self._backends, self.estimator_stats_)],
+            "max_samples": self.max_samples_,
             "seed": self.seed_,
             "n_train": self.n_train_,
             "n_labelled_anomalies": self.n_labelled_anomalies_,
             "threshold": self.threshold_,
             "n_channels": getattr(self, "n_channels_", None),
         }
-        tensors = dict(self._backend.tensors())
+        tensors = {f"est{i}.{k}": v for i, be in enumerate(self._backends) for k, v in be.tensors().items()}
         tensors["decision_scores"] = torch.as_tensor(np.asarray(self.decision_scores_, dtype=np.float64))
         save_model_dir(path, config, tensors)
 
@@ -447,7 +579,11 @@ class GANAnomalyDetector(BaseDetector):
         config, tensors = load_model_dir(path)
         if config.get("estimator") != "GANAnomalyDetector":
             raise ModelFormatError(f"{str(path)!r} holds a {config.get('estimator')!r}, not a GANAnomalyDetector")
-        det = cls(**config["params"])
+        params = dict(config["params"])
+        if "estimators" not in config:  # written before the ensemble: one GAN, no neighbor term
+            params.setdefault("n_estimators", 1)
+            params.setdefault("neighbor_weight", 0.0)
+        det = cls(**params)
         det.modality_ = config["modality"]
         if det.modality_ == "tabular":
             det._codec = TableCodec.from_state(config["codec"])
@@ -457,11 +593,24 @@ class GANAnomalyDetector(BaseDetector):
             from ganaug.image.encoding import ImageEncoder
 
             det._codec = ImageEncoder.from_json(config["codec"])
-        det._backend = BACKENDS[det.modality_](det._backend_params())
-        det._backend.restore(config["gan_kwargs"], tensors)
-        det.component_stats_ = config["component_stats"]
         det.seed_ = int(config["seed"])
+        det._backends, det.estimator_stats_ = [], []
+        if "estimators" in config:
+            estimators, prefixes = config["estimators"], [f"est{i}." for i in range(len(config["estimators"]))]
+        else:  # written before the ensemble: one GAN, tensors without a prefix
+            estimators = [{"gan_kwargs": config["gan_kwargs"], "component_stats": config["component_stats"]}]
+            prefixes = [""]
+        for i, (est, prefix) in enumerate(zip(estimators, prefixes)):
+            be = BACKENDS[det.modality_](det._backend_params())
+            be.restore(est["gan_kwargs"], {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
+            if det._needs_bank():
+                be.make_bank(det.n_generated, det.seed_ + i)  # the same draws as in fit
+            det._backends.append(be)
+            det.estimator_stats_.append(est["component_stats"])
+        det.component_stats_ = det.estimator_stats_[0]
+        det.n_estimators_ = len(det._backends)
         det.n_train_ = int(config["n_train"])
+        det.max_samples_ = int(config.get("max_samples", det.n_train_))
         det.n_labelled_anomalies_ = int(config["n_labelled_anomalies"])
         det.history_ = []
         if config.get("n_channels") is not None:

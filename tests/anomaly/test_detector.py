@@ -61,9 +61,15 @@ def test_pyod_contract(fitted, breastw):
 def test_score_types_and_components(fitted, breastw):
     X, y = breastw
     comps = fitted.score_components(X)
-    assert list(comps.columns) == ["residual", "feature", "discriminator"]
-    hybrid = 0.9 * comps["residual"] + 0.1 * comps["feature"]
+    assert list(comps.columns) == ["residual", "feature", "discriminator", "neighbor"]
+    # table defaults: the four standardised components, weighted 0.5 each
+    hybrid = 0.5 * (comps["residual"] + comps["feature"] + comps["discriminator"] + comps["neighbor"])
     np.testing.assert_allclose(fitted.decision_scores_, hybrid, rtol=1e-5, atol=1e-6)
+    # the AnoGAN weighting on request
+    old = clone(fitted).set_params(lambda_=0.1, discriminator_weight=0.0, neighbor_weight=0.0).fit(X)
+    c = old.score_components(X)
+    assert list(c.columns) == ["residual", "feature", "discriminator"]  # no bank drawn when unused
+    np.testing.assert_allclose(old.decision_scores_, 0.9 * c["residual"] + 0.1 * c["feature"], rtol=1e-5, atol=1e-6)
     rec = clone(fitted).set_params(score="reconstruction")
     assert rec.score == "reconstruction"
 
@@ -71,7 +77,7 @@ def test_score_types_and_components(fitted, breastw):
 def test_injected_anomaly_beats_every_normal_point(breastw):
     X, y = breastw
     normal = X[y == 0]
-    det = GANAnomalyDetector(random_state=1, **TINY).fit(normal)
+    det = GANAnomalyDetector(random_state=1, **{**TINY, "epochs": 60, "encoder_epochs": 30}).fit(normal)
     # a clear, separable anomaly: every feature 3 training ranges beyond the normal maximum
     spike = normal.max(0) + 3 * np.ptp(normal, axis=0)
     s = det.decision_function(np.vstack([normal, spike]))
