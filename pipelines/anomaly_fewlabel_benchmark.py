@@ -60,7 +60,52 @@ def _hgb(seed: int):
     return HistGradientBoostingClassifier(random_state=seed)
 
 
-def run(sets, seeds, gammas, max_train, log) -> pd.DataFrame:
+#: privacy_report keys kept as columns of the runs table (NaN for arms that add no rows)
+PRIVACY_COLUMNS = {"dcr_ratio": "DCR ratio", "dcr_q05_ratio": "DCR q05 ratio", "exact_copies": "exact copies",
+                   "mia_auc": "MIA AUC", "n_members": "members"}
+
+
+#: fewer labelled anomalies than this: no membership-attack AUC (reported empty)
+MIN_MEMBERS = 10
+
+
+def _privacy(Ztr, y_lab, X_added, Zte, yte, seed) -> dict:
+    """Memorisation of the added anomalies: against the training rows, fresh held-out anomalies as reference.
+
+    Like for like: the holdout is restricted to held-out anomalies and the
+    attack's members to the *labelled* training anomalies (the rows the
+    sampler learnt the anomaly class from).
+    """
+    from ganaug.privacy import privacy_report
+
+    X_added = np.asarray(X_added, dtype=np.float64)
+    if len(X_added) == 0:
+        return {}
+    rep = privacy_report(Ztr, X_added, Zte, y_lab, np.ones(len(X_added), dtype=np.int64), yte, random_state=seed)
+    rep["n_members"] = int(y_lab.sum())
+    if rep["n_members"] < MIN_MEMBERS:  # an AUC over a handful of members says nothing (1 member: 0, 0.5 or 1)
+        rep["mia_auc"] = float("nan")
+    return rep
+
+
+def _privacy_columns(privacy: dict | None) -> dict:
+    privacy = privacy or {}
+    return {key: float(privacy.get(key, np.nan)) for key in PRIVACY_COLUMNS}
+
+
+def privacy_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Mean over sets and seeds of the privacy columns, per sampler arm and gamma."""
+    have = df.dropna(subset=["dcr_ratio"]) if "dcr_ratio" in df else df.iloc[0:0]
+    if have.empty:
+        return pd.DataFrame()
+    cols = list(PRIVACY_COLUMNS)
+    tab = have.groupby(["arm", "gamma"])[cols].mean().rename(columns=PRIVACY_COLUMNS)
+    tab["runs"] = have.groupby(["arm", "gamma"]).size()
+    tab["MIA runs"] = have.groupby(["arm", "gamma"])["mia_auc"].count()
+    return tab
+
+
+def run(sets, seeds, gammas, max_train, log, with_privacy: bool = True) -> pd.DataFrame:
     from imblearn.over_sampling import SMOTE, RandomOverSampler
     from pyod.models.ecod import ECOD
     from pyod.models.iforest import IForest
@@ -76,7 +121,7 @@ def run(sets, seeds, gammas, max_train, log) -> pd.DataFrame:
             Ztr, Zte, ytr, yte = split_scale(X, y, seed, max_train=max_train)
             contamination = float(min(max(ytr.mean(), 0.01), 0.5))
 
-            def record(arm, scores, secs, gamma, n_lab, note=""):
+            def record(arm, scores, secs, gamma, n_lab, note="", privacy=None):
                 s = np.asarray(scores, dtype=np.float64)
                 if not np.isfinite(s).all():
                     log(f"  {name} seed {seed} {arm}: non-finite scores, counted as failed")
@@ -84,7 +129,7 @@ def run(sets, seeds, gammas, max_train, log) -> pd.DataFrame:
                 rows.append({"set": name, "seed": seed, "gamma": gamma, "arm": arm, "n_labelled": n_lab,
                              "roc_auc": roc_auc_score(yte, s), "ap": average_precision_score(yte, s),
                              "seconds": secs, "n_train": len(Ztr), "anomaly_share": float(yte.mean()),
-                             "note": note})
+                             "note": note, **_privacy_columns(privacy)})
 
             unsup = {}
             for arm in ("IForest", "ECOD", "ganaug unsupervised"):
@@ -105,7 +150,7 @@ def run(sets, seeds, gammas, max_train, log) -> pd.DataFrame:
                     record(arm, s, secs, gamma, n_lab)
                 for arm in ("HGB", "HGB+ROS", "HGB+SMOTE"):
                     t0 = time.perf_counter()
-                    note = ""
+                    note, privacy = "", None
                     Xf, yf = Ztr, y_lab
                     with quiet():
                         if arm == "HGB+ROS" or (arm == "HGB+SMOTE" and n_lab < 2):
@@ -115,7 +160,10 @@ def run(sets, seeds, gammas, max_train, log) -> pd.DataFrame:
                             Xf, yf = SMOTE(k_neighbors=min(5, n_lab - 1), random_state=seed).fit_resample(Ztr, y_lab)
                         clf = _hgb(seed).fit(Xf, yf)
                         s = clf.predict_proba(Zte)[:, 1]
-                    record(arm, s, time.perf_counter() - t0, gamma, n_lab, note)
+                    secs = time.perf_counter() - t0
+                    if with_privacy and arm != "HGB":
+                        privacy = _privacy(Ztr, y_lab, Xf[len(Ztr):], Zte, yte, seed)
+                    record(arm, s, secs, gamma, n_lab, note, privacy)
                 t0 = time.perf_counter()
                 with quiet():
                     few = FewLabelAnomalyDetector(contamination=contamination, detector=unsup["ganaug unsupervised"][0],
@@ -123,7 +171,12 @@ def run(sets, seeds, gammas, max_train, log) -> pd.DataFrame:
                     comp = few.score_components(Zte)
                     s_aware = few.decision_function(Zte)
                 secs = time.perf_counter() - t0
-                record("HGB+ganaug", comp["supervised"].to_numpy(), secs, gamma, n_lab)
+                privacy = None
+                if with_privacy and few.augmenter_ is not None and few.n_synthetic_ > 0:
+                    # a fresh draw of as many anomalies from the same fitted generator (the fit's own draw is not kept)
+                    X_syn, _ = few.augmenter_.sample({1: few.n_synthetic_}, random_state=seed)
+                    privacy = _privacy(Ztr, y_lab, np.asarray(X_syn, dtype=np.float64), Zte, yte, seed)
+                record("HGB+ganaug", comp["supervised"].to_numpy(), secs, gamma, n_lab, privacy=privacy)
                 record("ganaug label-aware", s_aware, secs + unsup["ganaug unsupervised"][2], gamma, n_lab)
                 done = [r for r in rows if r["set"] == name and r["seed"] == seed and r["gamma"] == gamma]
                 log(f"  {name} seed {seed} gamma {gamma:g} ({n_lab} labelled): "
@@ -240,6 +293,8 @@ def main(argv=None) -> int:
     ap.add_argument("--gammas", default="0.01,0.05,0.1")
     ap.add_argument("--max-train", type=int, default=0,
                     help="stratified cap on the training rows per set (0 = no cap)")
+    ap.add_argument("--no-privacy", action="store_true",
+                    help="skip the privacy columns (DCR ratio, exact copies, membership-attack AUC) of the added rows")
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -248,7 +303,8 @@ def main(argv=None) -> int:
     sets = [s for s in args.sets.split(",") if s]
     gammas = [float(g) for g in args.gammas.split(",") if g]
     t_start = time.perf_counter()
-    df = run(sets, seeds, gammas, args.max_train or None, lambda m: print(m, flush=True))
+    df = run(sets, seeds, gammas, args.max_train or None, lambda m: print(m, flush=True),
+             with_privacy=not args.no_privacy)
     if args.merge:
         old = pd.read_csv(args.merge, keep_default_na=False, na_values=[""])
         old["note"] = old["note"].fillna("")
@@ -268,6 +324,15 @@ def main(argv=None) -> int:
           "## Mean rank by AP (1 = best; critical-difference style)", "", _md_table(ranks.round(2)), "",
           *[f"- {n}" for n in rank_notes], "", "## Goal: a ganaug arm best at γ = 1 % and 5 %, above HGB+SMOTE", "",
           *verdict(df), ""]
+    priv = privacy_table(df)
+    if not priv.empty:
+        md += ["## Privacy of the added anomalies (mean over sets and seeds)", "",
+               "`privacy_report` of the rows each sampler adds, against the training rows; the reference is "
+               "the held-out anomalies, the attack's members the labelled training anomalies (`members`: "
+               f"their mean count; the attack AUC is left out of runs with fewer than {MIN_MEMBERS} members, "
+               "`MIA runs` counts the others, and it is noisy even then). HGB+ganaug: a fresh draw of as many "
+               "anomalies from the same fitted generator.", "",
+               _md_table(priv.round(3)), ""]
     for g in gammas:
         md += [f"## Per set, AP at γ = {g:g}", "", _md_table(per_set(df, g)), ""]
     fallback = df[df["note"] != ""][["set", "seed", "gamma"]].drop_duplicates()
