@@ -221,6 +221,8 @@ class BaseAugmenter(SamplerMixin, BaseEstimator):
         try:
             labels = _label_array(squeeze_labels(y))
             ok = labels.ndim == 1 and not pd.isna(labels).any() and len(np.unique(labels.astype(str))) >= 2
+            if ok:
+                np.unique(labels)  # mixed types that cannot be sorted (2.0 and "1"): fit handles them
         except Exception:  # noqa: BLE001 - fit reports bad labels with a precise message
             ok = False
         if ok:

@@ -141,3 +141,10 @@ def test_pipeline_and_clone(data):
     assert pipe.predict(X).shape == (100,)
     c = clone(GaussianTestAugmenter(random_state=5))
     assert c.random_state == 5
+
+
+def test_mixed_label_types_get_fits_error_not_a_numpy_one(data):
+    X, _ = data
+    y = np.array([2.0, "1"] * 50, dtype=object)  # cannot be sorted: the early strategy check must step aside
+    with pytest.raises(TypeError, match="mixes label types"):
+        GaussianTestAugmenter(random_state=0).fit_resample(X, y)
