@@ -468,9 +468,11 @@ class TranslationAugmenter(BaseAugmenter):
         y_original = squeeze_labels(y)
         if fmt.kind != "series":
             y_original = np.asarray(y_original)
+        original = np.asarray(X)  # the caller's dtype (an object array stays object), values unchanged
+        base = original if original.shape == arr.shape else arr
         if not new_X:
-            return arr.copy(), fmt.concat(y_original, fmt.build(classes[codes[:0]]))
-        X_res = np.concatenate([arr, *[x.astype(arr.dtype, copy=False) for x in new_X]])
+            return base.copy(), fmt.concat(y_original, fmt.build(classes[codes[:0]]))
+        X_res = np.concatenate([base, *[x.astype(base.dtype, copy=False) for x in new_X]])
         y_new = fmt.build(np.concatenate(new_y))
         return X_res, fmt.concat(y_original, y_new)
 

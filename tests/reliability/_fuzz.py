@@ -90,6 +90,19 @@ def works_or_clean_error(fn):
     return True, out
 
 
+def pixel_array(shape, dtype, special, seed):
+    """Uniform 0-255 values of ``shape`` cast to ``dtype`` (object where the cast fails), one entry set to ``special``."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(0, 255, size=shape)
+    if special is not None and X.size:
+        X.flat[rng.integers(X.size)] = special
+    with np.errstate(invalid="ignore", over="ignore"):
+        try:
+            return X.astype(dtype)
+        except (ValueError, OverflowError):
+            return X.astype(object)
+
+
 # ----------------------------------------------------------------- strategies
 odd_names = st.one_of(
     st.text(min_size=0, max_size=8),                      # unicode, empty, whitespace, emoji

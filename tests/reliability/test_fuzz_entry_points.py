@@ -20,23 +20,12 @@ from tests.reliability._fuzz import (
     fuzz_settings,
     good_labels,
     labels,
+    pixel_array,
     works_or_clean_error,
 )
 
 DTYPES = ["uint8", "float32", "float64", "int64", "int8", "bool", "object", "float16"]
 SPECIAL = [None, np.nan, np.inf, -np.inf, 1e30, -5.0, 300.0]
-
-
-def _array(shape, dtype, special, seed):
-    rng = np.random.default_rng(seed)
-    X = rng.uniform(0, 255, size=shape)
-    if special is not None and X.size:
-        X.flat[rng.integers(X.size)] = special
-    with np.errstate(invalid="ignore", over="ignore"):
-        try:
-            return X.astype(dtype)
-        except (ValueError, OverflowError):
-            return X.astype(object)
 
 
 # ---------------------------------------------------------------- images
@@ -53,7 +42,7 @@ image_shapes = st.one_of(
 @fuzz_settings(30)
 @given(image_shapes, st.sampled_from(DTYPES), st.sampled_from(SPECIAL), st.integers(0, 99), st.data())
 def test_image_augmenter_any_array(shape, dtype, special, seed, data):
-    X = _array(shape, dtype, special, seed)
+    X = pixel_array(shape, dtype, special, seed)
     y = data.draw(labels(shape[0]))
     ok, out = works_or_clean_error(lambda: ImageAugmenter(**TINY_IMG).fit_resample(X, y))
     if ok:
@@ -70,7 +59,7 @@ def test_image_augmenter_any_array(shape, dtype, special, seed, data):
        st.data())
 def test_image_augmenter_valid_input_always_works(hw, dtype, seed, data):
     n = data.draw(st.integers(6, 20))
-    X = _array((n, *hw), dtype, None, seed)
+    X = pixel_array((n, *hw), dtype, None, seed)
     y = data.draw(good_labels(n))
     X_res, y_res = ImageAugmenter(**TINY_IMG).fit_resample(X, y)
     byte_equal_prefix(X_res, X)

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ganaug.augment.translation import TranslationAugmenter
-from tests.reliability._fuzz import byte_equal_prefix, fuzz_settings, labels, works_or_clean_error
+from tests.reliability._fuzz import byte_equal_prefix, fuzz_settings, labels, pixel_array, works_or_clean_error
 
 #: tiny networks, one epoch: a fit takes well under a second
 TINY_TR = dict(epochs=1, batch_size=8, base_channels=4, random_state=0, trainer={"enable_progress_bar": False})
@@ -34,18 +34,6 @@ pair_shapes = st.one_of(
 )
 
 
-def _array(shape, dtype, special, seed):
-    rng = np.random.default_rng(seed)
-    X = rng.uniform(0, 255, size=shape)
-    if special is not None and X.size:
-        X.flat[rng.integers(X.size)] = special
-    with np.errstate(invalid="ignore", over="ignore"):
-        try:
-            return X.astype(dtype)
-        except (ValueError, OverflowError):
-            return X.astype(object)
-
-
 def _check_translation(out, X):
     # same dtype; an object array of numbers is read as float64 and comes back so
     want = np.dtype(np.float64) if X.dtype == object else X.dtype
@@ -56,9 +44,9 @@ def _check_translation(out, X):
 @fuzz_settings(20)
 @given(pair_shapes, st.sampled_from(DTYPES), st.sampled_from(SPECIAL), st.integers(0, 99), st.data())
 def test_pix2pix_fit_and_transform_any_pair(shape, dtype, special, seed, data):
-    X_a = _array(shape, dtype, special, seed)
-    X_b = data.draw(st.sampled_from([255 - X_a if X_a.dtype == np.uint8 else X_a, _array(shape, "uint8", None, seed + 1),
-                                     _array((max(shape[0] - 1, 0), *shape[1:]), "uint8", None, seed)]))
+    X_a = pixel_array(shape, dtype, special, seed)
+    X_b = data.draw(st.sampled_from([255 - X_a if X_a.dtype == np.uint8 else X_a, pixel_array(shape, "uint8", None, seed + 1),
+                                     pixel_array((max(shape[0] - 1, 0), *shape[1:]), "uint8", None, seed)]))
     ok, aug = works_or_clean_error(lambda: TranslationAugmenter("pix2pix", **TINY_TR).fit(X_a, X_b))
     if ok:
         _check_translation(aug.transform(X_a), X_a)
@@ -74,7 +62,7 @@ def fitted_pix2pix():
 @fuzz_settings(25)
 @given(shapes, st.sampled_from(DTYPES), st.sampled_from(SPECIAL), st.integers(0, 99))
 def test_transform_any_array(fitted_pix2pix, shape, dtype, special, seed):
-    X = _array(shape, dtype, special, seed)
+    X = pixel_array(shape, dtype, special, seed)
     ok, out = works_or_clean_error(lambda: fitted_pix2pix.transform(X))
     if ok:
         _check_translation(out, X)
@@ -84,7 +72,7 @@ def test_transform_any_array(fitted_pix2pix, shape, dtype, special, seed):
 @fuzz_settings(15)
 @given(st.integers(0, 16), st.sampled_from(["uint8", "float32", "object"]), st.integers(0, 99), st.data())
 def test_cyclegan_fit_resample_any_labels(n, dtype, seed, data):
-    X = _array((n, 8, 8), dtype, None, seed)
+    X = pixel_array((n, 8, 8), dtype, None, seed)
     y = data.draw(labels(n))
     source, target = data.draw(st.sampled_from([(None, None), ("neg", "pos"), ("a", "zz"), (-3, 4), (0, 1)]))
     aug = TranslationAugmenter("cyclegan", source=source, target=target, **TINY_TR)
@@ -100,8 +88,8 @@ def test_cyclegan_fit_resample_any_labels(n, dtype, seed, data):
 @given(st.integers(2, 12), st.sampled_from([(8, 8), (1, 8, 8), (8, 8, 3), (3, 12, 12)]),
        st.sampled_from(["uint8", "float32", "float64"]), st.integers(0, 99))
 def test_pix2pix_valid_pairs_always_work(n, shape, dtype, seed):
-    X_a = _array((n, *shape), dtype, None, seed)
-    X_b = _array((n, *shape), dtype, None, seed + 1)
+    X_a = pixel_array((n, *shape), dtype, None, seed)
+    X_b = pixel_array((n, *shape), dtype, None, seed + 1)
     aug = TranslationAugmenter("pix2pix", **TINY_TR).fit(X_a, X_b)
     out = aug.transform(X_a)
     _check_translation(out, X_a)
