@@ -270,6 +270,9 @@ def plot_histograms(df: pd.DataFrame, out: Path, title: str) -> None:
     fig, axes = plt.subplots(int(np.ceil(len(items) / cols)), cols, figsize=(14, 3.2 * np.ceil(len(items) / cols)))
     for ax, r in zip(np.ravel(axes), items):
         s, y = r["_scores"]
+        # a few huge scores would squeeze everything else into one bar: clip to the 1-99 % range
+        low, high = np.quantile(s, [0.01, 0.99])
+        s = np.clip(s, low, high) if high > low else s
         bins = np.histogram_bin_edges(s, bins=30)
         ax.hist(s[y == 0], bins=bins, alpha=0.6, density=True, label="normal")
         ax.hist(s[y == 1], bins=bins, alpha=0.6, density=True, label="anomaly")
@@ -363,7 +366,8 @@ def main(argv=None) -> int:
         md += [f"## {title}", "", "Mean over sets (each detector over the sets it finished; std over seeds):", "",
                _md_table(overall.round(3)), "", "Head to head (ROC-AUC):", "", *h2h, "",
                "Per set, ROC-AUC:", "", _md_table(table), ""]
-        plot_histograms(df, out / f"{part}_histograms.png", f"ganaug scores on held-out rows ({part}, seed 0)")
+        plot_histograms(df, out / f"{part}_histograms.png",
+                            f"ganaug scores on held-out rows ({part}, seed 0; clipped to their 1-99 % range)")
         md += [f"![score histograms]({part}_histograms.png)", ""]
         log(overall.round(3).to_string())
         for line in h2h:
