@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from _adbench import DEFAULT_SETS, load_set, quiet, split_scale
+from _privacy_columns import PRIVACY_METRICS
 ARMS = ["IForest", "ECOD", "ganaug unsupervised", "HGB", "HGB+ROS", "HGB+SMOTE", "HGB+ganaug", "ganaug label-aware"]
 GANAUG_ARMS = ["ganaug unsupervised", "HGB+ganaug", "ganaug label-aware"]
 #: Nemenyi test, two-tailed alpha = 0.05, critical values q_alpha by number of arms (Demsar 2006, table 5)
@@ -61,8 +62,7 @@ def _hgb(seed: int):
 
 
 #: privacy_report keys kept as columns of the runs table (NaN for arms that add no rows)
-PRIVACY_COLUMNS = {"dcr_ratio": "DCR ratio", "dcr_q05_ratio": "DCR q05 ratio", "exact_copies": "exact copies",
-                   "mia_auc": "MIA AUC", "n_members": "members"}
+PRIVACY_COLUMNS = {**PRIVACY_METRICS, "n_members": "members"}
 
 
 #: fewer labelled anomalies than this: no membership-attack AUC (reported empty)
