@@ -257,13 +257,12 @@ class GANAnomalyDetector(BaseDetector):
         if self.neighbor_weight is not None:
             _real(self.neighbor_weight, "neighbor_weight", 0.0, 1e6)
         ms = self.max_samples
-        if ms is not None:
-            if isinstance(ms, bool) or not isinstance(ms, numbers.Real):
-                raise ValueError(f"max_samples must be None, an int >= 2 or a float in (0, 1], got {ms!r}")
-            if isinstance(ms, numbers.Integral) and ms < 2:
-                raise ValueError(f"max_samples must be None, an int >= 2 or a float in (0, 1], got {ms!r}")
-            if not isinstance(ms, numbers.Integral) and not 0.0 < float(ms) <= 1.0:
-                raise ValueError(f"max_samples must be None, an int >= 2 or a float in (0, 1], got {ms!r}")
+        if ms is not None and (
+            isinstance(ms, bool)
+            or not isinstance(ms, numbers.Real)
+            or (ms < 2 if isinstance(ms, numbers.Integral) else not 0.0 < float(ms) <= 1.0)
+        ):
+            raise ValueError(f"max_samples must be None, an int >= 2 or a float in (0, 1], got {ms!r}")
         if (self.score == "neighbor" or (self.neighbor_weight or 0) > 0) and self.n_generated == 0:
             raise ValueError("the neighbor score needs n_generated > 0 generated samples")
         if self.lambda_ is not None:
