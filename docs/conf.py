@@ -30,9 +30,24 @@ version = ".".join(release.split(".")[:2])
 extensions = ["sphinx.ext.autodoc", "numpydoc", "myst_parser"]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 exclude_patterns = ["_build", "api_generated"]
+copyright = "ganaug developers, BSD-3-Clause"
 root_doc = "index"
-html_theme = "alabaster"
+# The theme of scikit-learn, imbalanced-learn and pandas: a top bar with the
+# sections (Getting started, User guide, Examples, API reference, Changelog),
+# the section's pages on the left, the page's headings on the right.
+html_theme = "pydata_sphinx_theme"
 html_title = f"ganaug {release}"
+html_static_path: list[str] = []
+html_theme_options = {
+    "navbar_align": "left",
+    "header_links_before_dropdown": 6,
+    "show_toc_level": 2,
+    "navigation_with_keys": False,
+    "show_prev_next": True,
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version", "theme-version"],
+}
+html_sidebars = {"index": [], "getting_started": [], "api": [], "changelog": []}  # one-page sections: no left column
 
 autodoc_typehints = "none"  # numpydoc sections carry the types
 autodoc_member_order = "bysource"

@@ -18,11 +18,15 @@ every arm that adds rows the privacy columns of
 :func:`ganaug.privacy.privacy_report` (DCR ratio, its 5 % quantile ratio,
 exact copies, membership-inference AUC; the synthetic minority rows against
 the training split, with the test split's rows of the same class as the
-holdout; ``--no-privacy`` leaves them out). Prints a
-table (mean ± std over splits) and the paired differences to the best
-baseline with bootstrap intervals, and writes Markdown, HTML, CSV and plots
-(metric bars, PR curves, real vs synthetic marginals, GAN loss curves) to
-``--out``. Where ganaug loses, the table shows it.
+holdout; ``--no-privacy`` leaves them out). Shows progress while it works
+(a bar in a terminal, one line per arm and split in a pipe), then one screen
+of at most 100 columns: the verdict per model and a six-column table (minority
+F1, PR-AUC, the paired difference in PR-AUC to the best baseline with its
+bootstrap interval, exact copies, membership-attack AUC). The wide table
+(mean ± std of every metric, both differences, timings, every privacy column),
+the verdicts, goals and the time against CTGAN go to Markdown and CSV in
+``--out``, with the HTML report and plots (metric bars, PR curves, real vs
+synthetic marginals, GAN loss curves). Where ganaug loses, the tables show it.
 
 Usage::
 
@@ -190,20 +194,57 @@ def pr_auc_across(summaries: dict) -> pd.DataFrame:
     return table.reset_index()
 
 
-def run_one(name: str, X, y, args, out: Path) -> tuple[pd.DataFrame, list[dict], pd.DataFrame]:
+def _progress_mode(no_progress: bool):
+    """A tqdm bar in a terminal, plain lines in a pipe (``make demo | tee``); ``GANAUG_PROGRESS`` decides when set."""
+    if no_progress:
+        return False
+    if os.environ.get("GANAUG_PROGRESS") is not None:
+        return None  # utility_report's own rule reads it
+    return True if sys.stderr.isatty() else "lines"
+
+
+def _status(text: str, args) -> None:
+    """One progress line on stderr (where the bar is), unless progress is off."""
+    mode = _progress_mode(args.no_progress)
+    if mode is None:
+        from ganaug.evaluate.utility import _progress_enabled
+
+        mode = _progress_enabled(None)
+    if mode:
+        print(text, file=sys.stderr, flush=True)
+
+
+def screen(name: str, n_rows: int, summary: pd.DataFrame, verdict: str, args, wall: float, footer=()) -> str:
+    """The end-of-run screen of one table: verdict per model, a six-column table, where the files are."""
+    from ganaug.evaluate._screen import summary_screen
+
+    title = (f"{name}: {n_rows} rows, {args.repeats} stratified hold-out splits (test {args.test_size:.0%}), "
+             + ("" if args.no_gan else f"ganaug {args.epochs} epochs, ") + f"{wall:.0f} s")
+    note = (f"Means over {args.repeats} splits; * = augmenter; Δ with a 95% paired bootstrap interval."
+            + ("" if args.no_privacy else
+               " exact copies: synthetic minority rows equal to a training row; MIA AUC: membership attack "
+               "(0.5 = no leak)."))
+    return summary_screen(summary, verdict, title=title, footer=[note, *footer], width=100)
+
+
+def run_one(name: str, X, y, args, out: Path) -> tuple[pd.DataFrame, list[dict], pd.DataFrame, dict]:
     from sklearn.model_selection import StratifiedShuffleSplit
 
     from ganaug.evaluate import utility_report
     from ganaug.privacy import privacy_metrics
 
     cv = StratifiedShuffleSplit(n_splits=args.repeats, test_size=args.test_size, random_state=args.seed)
+    _status(f"{name}: {len(y)} rows, {args.repeats} splits, models {args.models}; training every arm on every split",
+            args)
     t0 = time.perf_counter()
     report = utility_report(
         _models(args.models, args.seed), X, y, augmenters=_augmenters(args), cv=cv, random_state=args.seed,
         metrics=["f1", "pr_auc", "roc_auc", "balanced_accuracy", "precision", "recall"], n_boot=args.n_boot,
-        progress=False if args.no_progress else None,
+        progress=_progress_mode(args.no_progress),
         synthetic_metrics=None if args.no_privacy else privacy_metrics(PRIVACY_METRICS, random_state=args.seed),
     )
+    _status(f"{name}: {args.n_boot} bootstrap replicates for the intervals, then writing the report "
+            f"({time.perf_counter() - t0:.0f} s so far)", args)
     summary = report.summary()
     wall = time.perf_counter() - t0
     out.mkdir(parents=True, exist_ok=True)
@@ -214,15 +255,9 @@ def run_one(name: str, X, y, args, out: Path) -> tuple[pd.DataFrame, list[dict],
     summary.to_csv(out / "summary.csv", index=False)
     table = table_rows(summary, name)
     checks = goal_checks(summary, name)
-    print(f"\n=== {name}: {len(y)} rows, {args.repeats} stratified hold-out splits "
-          f"(test {args.test_size:.0%}), {wall:.0f} s ===")
-    with pd.option_context("display.width", 250, "display.max_columns", 20, "display.max_colwidth", 40):
-        print(table.drop(columns=["dataset"]).to_string(index=False))
-    print("\n" + report.verdict())
-    ratios = _ctgan_ratios(summary)
-    if ratios:
-        print(ratios)
-    return table, checks, summary
+    info = {"name": name, "rows": len(y), "wall": wall, "verdict": report.verdict(), "ratios": _ctgan_ratios(summary),
+            "html": out / "report.html"}
+    return table, checks, summary, info
 
 
 def _ctgan_ratios(summary: pd.DataFrame) -> str:
@@ -267,11 +302,15 @@ def main(argv=None) -> int:
     out = Path(args.out)
     version = _code_version()  # read before the run: files may change while it trains
     t0 = time.perf_counter()
-    tables, checks, summaries = [], [], {}
+    tables, checks, summaries, infos = [], [], {}, []
     for name, (X, y) in sets.items():
-        table, check, summaries[name] = run_one(name, X, y, args, out / name if len(sets) > 1 else out)
+        table, check, summaries[name], info = run_one(name, X, y, args, out / name if len(sets) > 1 else out)
         tables.append(table)
         checks += check
+        infos.append(info)
+        if len(sets) > 1:  # one screen per table as it finishes; the files of all tables come at the end
+            print("\n" + screen(name, info["rows"], summaries[name], info["verdict"], args, info["wall"],
+                                 [f"Full report (HTML): {info['html']}"]), flush=True)
     table = pd.concat(tables, ignore_index=True)
     command = "python pipelines/tabular_benchmark.py " + " ".join(argv if argv is not None else sys.argv[1:])
     lines = [
@@ -289,12 +328,14 @@ def main(argv=None) -> int:
            "for the 5 % quantile, MIA AUC = membership-inference attack (0.5 = no leak)."), "",
         markdown_table(table),
     ]
+    for info in infos:
+        lines += ["", f"Verdict ({info['name']}):", ""] + [f"- {v}" for v in info["verdict"].splitlines()]
+        if info["ratios"]:
+            lines += ["", f"Time ({info['name']}): {info['ratios']}."]
     if checks:
         goals = pd.DataFrame(checks)
         lines += ["", "Goals of issue 11 (ganaug without filter; positive is good):", "",
                   markdown_table(goals, digits=4)]
-        print("\nGoals (ganaug without filter; positive is good):")
-        print(goals.round(4).to_string(index=False))
     if len(summaries) > 1:
         across = pr_auc_across(summaries)
         lines += ["", "Minority PR-AUC per table and mean over the tables:", "", markdown_table(across)]
@@ -305,7 +346,18 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "benchmark.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     table.to_csv(out / "table.csv", index=False)
-    print(f"\nwrote {out}/benchmark.md and per-table reports ({total:.0f} s)")
+    extra = ", the goals" if checks else ""
+    extra += " and the time against CTGAN" if any(info["ratios"] for info in infos) else ""
+    files = (f"Every column (± std, ROC-AUC, balanced accuracy, times, DCR, Δ F1){extra}: "
+             f"{out / 'benchmark.md'} and {out / 'table.csv'}.")
+    if len(sets) == 1:
+        info = infos[0]
+        text = screen(info["name"], info["rows"], summaries[info["name"]], info["verdict"], args, total,
+                      [files, f"Full report (HTML): {info['html']}"])
+        (out / "screen.txt").write_text(text + "\n", encoding="utf-8")
+        print("\n" + text)
+    else:
+        print("\n" + files)
     return 0
 
 

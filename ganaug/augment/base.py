@@ -35,7 +35,7 @@ from imblearn.utils import check_sampling_strategy
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from ganaug.augment._labels import (
+from ganaug._labels import (
     LabelFormat,
     _label_array,
     allocate_counts,

@@ -9,6 +9,7 @@ import torch
 from ganaug.augment.base import BaseAugmenter, register_augmenter
 from ganaug.core.data import tensor_loader
 from ganaug.timeseries.encoding import SeriesEncoder, make_windows
+from ganaug.timeseries.lengths import check_length_smoothing, smoothed_length_table
 from ganaug.timeseries.model import RecurrentGAN
 
 __all__ = ["TimeSeriesAugmenter"]
@@ -22,8 +23,9 @@ class TimeSeriesAugmenter(BaseAugmenter):
     ``(n_series, length)`` for one channel; whatever comes in goes out
     (``fit_resample`` and ``sample`` keep the layout and float dtype).
     Variable-length series are padded with NaN at the end; synthetic series
-    get a length drawn from their class's training lengths and the same
-    padding. Every channel is min-max scaled on the training data.
+    get the same padding after a length drawn from a smoothed distribution of
+    their class's training lengths (``length_smoothing``), not copied from
+    the training series. Every channel is min-max scaled on the training data.
 
     Parameters
     ----------
@@ -54,6 +56,14 @@ class TimeSeriesAugmenter(BaseAugmenter):
         Further :class:`~ganaug.timeseries.RecurrentGAN` arguments (``cond_dim``,
         ``gamma``, ``moment_weight``, ``supervised_weight``, ``lr_e``,
         ``betas``, ``real_label``, ``instance_noise``, ``loss_options``...).
+    length_smoothing : "auto" or float, default="auto"
+        How synthetic lengths of variable-length series are drawn: a training
+        length of the class plus rounded Gaussian noise of this bandwidth (in
+        steps), within the class's length range widened by two bandwidths
+        (see :mod:`ganaug.timeseries.lengths`). ``"auto"``: Silverman's rule
+        per class, at least one step. ``0``: copy the training lengths (their
+        empirical distribution), which lets a membership attack recognise
+        training series by their length. No effect on fixed-length data.
     sampling_strategy : str, float, dict or callable, default="auto"
         As in imbalanced-learn.
     random_state : int, optional
@@ -69,7 +79,10 @@ class TimeSeriesAugmenter(BaseAugmenter):
     module_ : RecurrentGAN
         The trained networks (use them for anomaly scores or latent inversion).
     length_counts_ : ndarray of shape (n_classes, length + 1)
-        Observed lengths per class, from which synthetic lengths are drawn.
+        Observed lengths per class.
+    length_probs_ : ndarray of shape (n_classes, length + 1)
+        Probability of each synthetic length per class (``length_counts_``
+        smoothed by ``length_smoothing``).
     classes_, class_counts_, history_, seed_
 
     Examples
@@ -102,6 +115,7 @@ class TimeSeriesAugmenter(BaseAugmenter):
         n_critic: int = 1,
         ema_decay: float | None = None,
         gan_params: dict | None = None,
+        length_smoothing="auto",
         sampling_strategy="auto",
         random_state=None,
         trainer=None,
@@ -120,6 +134,7 @@ class TimeSeriesAugmenter(BaseAugmenter):
         self.n_critic = n_critic
         self.ema_decay = ema_decay
         self.gan_params = gan_params
+        self.length_smoothing = length_smoothing
         self.sampling_strategy = sampling_strategy
         self.random_state = random_state
         self.trainer = trainer
@@ -149,6 +164,7 @@ class TimeSeriesAugmenter(BaseAugmenter):
             raise ValueError(f"pretrain_epochs must be None, an int >= 0 or a pair of them, got {pre!r}")
         if self.mode not in ("rcgan", "timegan"):
             raise ValueError(f"mode must be 'rcgan' or 'timegan', got {self.mode!r}")
+        check_length_smoothing(self.length_smoothing)
 
     def from_series(self, series, window: int = 24, stride: int = 1) -> "TimeSeriesAugmenter":
         """Fit on sliding windows of one long series (the TimeGAN "stocks" setting).
@@ -216,6 +232,7 @@ class TimeSeriesAugmenter(BaseAugmenter):
         counts = np.zeros((k, self.encoder_.length_ + 1), dtype=np.int64)
         np.add.at(counts, (codes, lengths), 1)
         self.length_counts_ = counts
+        self.length_probs_ = smoothed_length_table(lengths, codes, k, self.encoder_.length_, self.length_smoothing)
         self.module_ = self._build_module(k)
         cond = RecurrentGAN.make_condition(torch.from_numpy(codes), torch.from_numpy(lengths))
         loader = tensor_loader(torch.from_numpy(values), cond, batch_size=min(self.batch_size, len(values)),
@@ -225,10 +242,11 @@ class TimeSeriesAugmenter(BaseAugmenter):
 
     # -------------------------------------------------------------- sampling
     def _draw_lengths(self, codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """A length per synthetic series, from its class's row of ``length_probs_`` (seeded by ``rng``)."""
         lengths = np.full(len(codes), self.encoder_.length_, dtype=np.int64)
         for c in np.unique(codes):  # a loop over classes, not samples
             idx = np.flatnonzero(codes == c)
-            p = self.length_counts_[c] / self.length_counts_[c].sum()
+            p = self.length_probs_[c]
             lengths[idx] = rng.choice(len(p), size=len(idx), p=p)
         return lengths
 
@@ -250,6 +268,7 @@ class TimeSeriesAugmenter(BaseAugmenter):
             "encoder": self.encoder_.to_json(),
             "module": self.module_.config(),
             "length_counts": self.length_counts_.tolist(),
+            "length_probs": self.length_probs_.tolist(),
             "series_columns": getattr(self, "series_columns_", None),
         }
         tensors = {f"module.{k}": v for k, v in self.module_.state_dict().items()}
@@ -258,6 +277,14 @@ class TimeSeriesAugmenter(BaseAugmenter):
     def _set_state(self, state: dict, tensors: dict) -> None:
         self.encoder_ = SeriesEncoder.from_json(state["encoder"])
         self.length_counts_ = np.asarray(state["length_counts"], dtype=np.int64)
+        if state.get("length_probs") is not None:
+            self.length_probs_ = np.asarray(state["length_probs"], dtype=np.float64)
+        else:  # saved before length smoothing: rebuild the table from the counts
+            codes, lengths = np.nonzero(self.length_counts_)
+            reps = self.length_counts_[codes, lengths]
+            self.length_probs_ = smoothed_length_table(np.repeat(lengths, reps), np.repeat(codes, reps),
+                                                       len(self.length_counts_), self.encoder_.length_,
+                                                       self.length_smoothing)
         self.series_columns_ = state.get("series_columns")
         config = dict(state["module"])
         if "betas" in config:

@@ -24,7 +24,7 @@ import torch
 from imblearn.utils import check_sampling_strategy
 from sklearn.utils.validation import check_is_fitted
 
-from ganaug.augment._labels import encode_labels, label_repr, squeeze_labels
+from ganaug._labels import encode_labels, label_repr, squeeze_labels
 from ganaug.augment.base import BaseAugmenter, register_augmenter
 from ganaug.core.data import tensor_loader
 from ganaug.exceptions import ModelFormatError

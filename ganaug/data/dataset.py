@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ganaug.augment._labels import allocate_counts, label_repr
+from ganaug._labels import allocate_counts, label_repr
 from ganaug.data.transforms import apply_transform, limit_worker_threads
 from ganaug.utils import seed_from_random_state
 

@@ -370,6 +370,8 @@ def _wants_labels(func) -> bool:
 def _progress_enabled(progress) -> bool:
     """Same rule as ``ganaug.core.trainer.progress_bar_default`` (a terminal, or ``GANAUG_PROGRESS``),
     without importing Lightning just to read it."""
+    if isinstance(progress, str):
+        return progress  # "lines": validated by _progress.progress_bar
     if progress is not None:
         return bool(progress)
     forced = os.environ.get("GANAUG_PROGRESS")
@@ -446,8 +448,10 @@ def utility_report(
     n_boot : int, default=1000
         Bootstrap replicates for the confidence intervals.
     confidence : float, default=0.95
-    progress : bool, optional
+    progress : bool, "lines" or None
         A tqdm bar over arms and folds; default only in a terminal.
+        ``"lines"``: one plain line per arm and fold (what runs, fits done,
+        seconds so far) on stderr, for pipes and logs.
     synthetic_metrics : dict, optional
         ``{name: f(X_train, X_synthetic, X_test) -> float}`` computed for every
         resampling arm and fold that added rows (for example privacy metrics
@@ -533,13 +537,13 @@ def utility_report(
         if not model.supports_weights and any(a.kind == "weighted" for a in arms):
             state.notes.append(f"class weights skipped for {model.name}: it takes neither class_weight nor sample_weight")
 
-    from tqdm.auto import tqdm
+    from ganaug.evaluate._progress import progress_bar
 
-    bar = tqdm(total=len(splits) * len(arms), desc="utility report", unit="fit", disable=not _progress_enabled(progress))
+    bar = progress_bar(len(splits) * len(arms), _progress_enabled(progress))
     try:
         for fold, (tr, te) in enumerate(splits):
             _run_fold(fold, tr, te, X, y_arr, classes, pos, arms, models, names, base, inner_cv, state, bar,
-                      synthetic_metrics)
+                      synthetic_metrics, len(splits))
     finally:
         bar.close()
 
@@ -565,7 +569,8 @@ def utility_report(
     )
 
 
-def _run_fold(fold, tr, te, X, y_arr, classes, pos, arms, models, names, base, inner_cv, state, bar, synthetic_metrics):
+def _run_fold(fold, tr, te, X, y_arr, classes, pos, arms, models, names, base, inner_cv, state, bar, synthetic_metrics,
+              n_folds):
     X_tr, y_tr = _take(X, tr), y_arr[tr]
     X_te = _take(X, te)
     y_te_codes = np.searchsorted(classes, y_arr[te])
@@ -582,7 +587,7 @@ def _run_fold(fold, tr, te, X, y_arr, classes, pos, arms, models, names, base, i
         return plain_cache[model.name]
 
     for arm in arms:
-        bar.set_postfix_str(f"fold {fold + 1}, {arm.name}")
+        bar.set_postfix_str(f"fold {fold + 1}/{n_folds}, {arm.name}")
         X_fit, y_fit, sample_time, n_syn, extra = X_tr, y_tr, 0.0, 0, {}
         if arm.kind == "resample":
             X_fit, y_fit, sample_time, n_syn = _resample(arm, fold, X_tr, y_tr, classes, base, state, groups)

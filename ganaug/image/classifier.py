@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset, RandomSampler
 
-from ganaug.augment._labels import encode_labels
+from ganaug._labels import encode_labels
 from ganaug.image.encoding import ImageEncoder, check_images
 from ganaug.utils import limit_threads, seed_from_random_state
 
