@@ -11,6 +11,8 @@ from sklearn.base import OneToOneFeatureMixin
 
 from ganaug.augment._labels import label_repr
 from ganaug.augment.base import BaseAugmenter, register_augmenter
+from ganaug.tabular.conditions import Conditions, ConditionSchema, ForcedLevels
+from ganaug.tabular.constraints import ConstraintSet, describe_violations, parse_constraints
 from ganaug.tabular.model import TabularGAN, category_positions
 from ganaug.tabular.sampler import ConditionalSampler
 from ganaug.tabular.transformer import TabularTransformer
@@ -120,6 +122,18 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
         ``{"epsilon": 3.0, "delta": 1e-5, "max_grad_norm": 1.0}`` trains the
         discriminator with DP-SGD, see :mod:`ganaug.privacy.dp`; the epsilon
         spent is in ``privacy_``. Implies ``pac=1`` and no ``calibrate``.
+    constraints : list, optional
+        Rules every generated row obeys, from :mod:`ganaug.tabular.constraints`
+        (``Inequality``, ``Range``, ``FixedCombinations``, ``Positive``,
+        ``Negative``, ``Custom``) or their JSON dicts such as
+        ``{"type": "Inequality", "low": "Amount", "high": "Price"}``. Checked
+        at ``fit`` (training rows that break one are refused before training);
+        no row from ``sample``, ``fit_resample``, ``iter_samples`` or
+        ``sample_to_file`` violates one. Saved with the model (except ``Custom``).
+    max_tries : int, default=20
+        Rounds of rejection sampling (constraints enforced by rejection, and
+        conditions of :meth:`sample`) before giving up with a ``ValueError``
+        that says which rules fail how often.
 
     Attributes
     ----------
@@ -132,6 +146,8 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
         Per-step losses and gradient norms.
     validation_scores_ : list of (epoch, score)
         With ``validation``: the usefulness checks; ``best_epoch_`` is the kept one.
+    constraints_ : ConstraintSet
+        The fitted constraints (which are reparametrised, what they learnt).
 
     Examples
     --------
@@ -147,6 +163,7 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
     """
 
     _min_class_size = 2
+    _unsaved_params = ("trainer", "constraints")
 
     def __init__(
         self,
@@ -181,6 +198,8 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
         discrete_threshold: int = 10,
         max_categories: int = 50,
         dp: dict | None = None,
+        constraints=None,
+        max_tries: int = 20,
     ):
         self.sampling_strategy = sampling_strategy
         self.random_state = random_state
@@ -213,6 +232,8 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
         self.discrete_threshold = discrete_threshold
         self.max_categories = max_categories
         self.dp = dp
+        self.constraints = constraints
+        self.max_tries = max_tries
 
     def __sklearn_tags__(self):
         from sklearn_compat.utils._tags import TargetTags
@@ -233,7 +254,7 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
             if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"{name} must be a positive int, got {v!r}")
 
-        for name in ("epochs", "batch_size", "embedding_dim", "pac", "n_critic", "patience", "max_modes"):
+        for name in ("epochs", "batch_size", "embedding_dim", "pac", "n_critic", "patience", "max_modes", "max_tries"):
             positive_int(name)
         for name in ("generator_dim", "discriminator_dim"):
             dims = getattr(self, name)
@@ -259,6 +280,7 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
             raise ValueError("dp needs backend='ganaug' (the ctgan backend has no DP training)")
         if self.backend == "ctgan" and self.validation is not None:
             raise ValueError("validation needs backend='ganaug' (CTGAN's training loop cannot be checkpointed)")
+        parse_constraints(self.constraints)  # TypeError for a declaration that is not a constraint
 
     def _validate_X(self, X, reset: bool):
         frame, layout = TabularTransformer.to_frame(X)
@@ -267,6 +289,8 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
         if reset:
             self._check_params()
             self._checker().check_frame(frame)
+            # constraints against the columns and the training rows, before anything trains
+            self.constraints_ = ConstraintSet.fit(self.constraints, frame)
             self.input_layout_ = layout
         return frame
 
@@ -288,6 +312,8 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
         if self.input_layout_["kind"] == "dataframe":
             self.feature_names_in_ = np.asarray([str(c) for c in frame.columns], dtype=object)
         self.validation_scores_, self.best_epoch_ = [], None
+        self._condition_schema = ConditionSchema.fit(frame, self.constraints_.replaced_columns)
+        frame = self.constraints_.transform(frame)  # Inequality: the model learns high - low
         if self.backend == "ctgan":
             self._fit_ctgan(frame, codes, seed)
             return
@@ -388,7 +414,117 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
         self.history_ = []
 
     # ------------------------------------------------------------- generate
-    def _generate(self, codes: np.ndarray, seed: int):
+    def sample(self, n_samples=None, random_state=None, conditions=None):
+        """Generate synthetic rows, optionally with given feature values.
+
+        Parameters
+        ----------
+        n_samples : int or dict
+            An int draws that many rows with the class mix seen in training;
+            a dict ``{class: count}`` draws exact counts per class. With a
+            DataFrame of ``conditions`` it may be left out (one row per
+            condition row, class mix as in training).
+        random_state : int, optional
+            Seed for this draw (see :meth:`BaseAugmenter.sample`).
+        conditions : dict or DataFrame, optional
+            Feature values every returned row has (see
+            :mod:`ganaug.tabular.conditions`). A dict ``{column: value}``
+            applies to every row: a scalar is an exact value (a category
+            level, or a number), a pair ``(low, high)`` is the closed interval
+            ``low <= x <= high`` (numeric and datetime columns). A DataFrame
+            gives one row of exact values per requested row (NaN: no
+            condition in that cell); row ``i`` of the result goes with row
+            ``i`` of the conditions (rows are grouped by class, in class
+            order, as without conditions). Exact values of discrete columns
+            are produced by the generator's condition vector; numeric values
+            and ranges by rejection (at most ``max_tries`` rounds). A column
+            or value not seen in training is refused with a ``ValueError``.
+
+        Returns
+        -------
+        X_new : same container as ``X`` in fit
+        y_new : same container as ``y`` in fit (only when fitted with labels)
+
+        Examples
+        --------
+        >>> from ganaug.augment.tabular import TabularAugmenter
+        >>> from ganaug.datasets import load_credit
+        >>> X, y = load_credit()
+        >>> aug = TabularAugmenter(epochs=1, generator_dim=(32,), discriminator_dim=(32,), random_state=0)
+        >>> aug = aug.fit(X, y)
+        >>> X_new, y_new = aug.sample({"bad": 50}, conditions={"Home": "rent", "Amount": (1000, 2000)},
+        ...                           random_state=0)
+        >>> bool((X_new["Home"] == "rent").all()), bool(X_new["Amount"].between(1000, 2000).all())
+        (True, True)
+        >>> y_new.unique().tolist()
+        ['bad']
+        """
+        if conditions is None:
+            return super().sample(n_samples, random_state=random_state)
+        from sklearn.utils.validation import check_is_fitted
+
+        from ganaug.utils import limit_threads, seed_from_random_state
+
+        check_is_fitted(self, "seed_")
+        if self.backend == "ctgan":
+            raise ValueError("sample(conditions=...) needs backend='ganaug' (the ctgan backend has no condition "
+                             "vector this model can set)")
+        if n_samples is None and isinstance(conditions, pd.DataFrame):
+            n_samples = len(conditions)
+        counts = self._resolve_counts(n_samples)
+        codes = np.repeat(np.arange(len(counts)), counts)
+        resolved = self._schema().resolve(conditions, len(codes), self.transformer_)
+        seed = (
+            int(self._sample_rng.integers(2**31 - 1)) if random_state is None else seed_from_random_state(random_state)
+        )
+        limit_threads()
+        X_new = self._generate(codes, seed, conditions=resolved)
+        if not self.labelled_:
+            return X_new
+        return X_new, self._label_format.build(self.classes_[codes])
+
+    def _schema(self) -> ConditionSchema:
+        schema = getattr(self, "_condition_schema", None)
+        if schema is None:
+            raise ValueError("this model has no record of its training ranges; refit it to sample with conditions")
+        return schema
+
+    def _generate(self, codes: np.ndarray, seed: int, conditions: Conditions | None = None):
+        """The one generation path of every public method: constraints and conditions hold on every row."""
+        from ganaug.tabular._rejection import draw_valid
+
+        codes = np.asarray(codes, dtype=np.int64)
+        rules = getattr(self, "constraints_", None)
+        rules = None if rules is None or rules.empty else rules
+        if rules is None and conditions is None:
+            return self._draw(codes, seed)
+        if not len(codes):
+            return self._to_layout(self._draw_frame(codes, seed))
+        forced = None if conditions is None else conditions.forced(self.transformer_, self._sampler)
+
+        def draw(idx, s):
+            return self._draw_frame(codes[idx], s, None if forced is None else forced.take(idx))
+
+        def check(frame, idx):
+            ok = np.ones(len(frame), dtype=bool) if rules is None else rules.is_valid(frame)
+            return ok if conditions is None else ok & conditions.take(idx).is_valid(frame)
+
+        def describe(frame, idx):
+            pairs = [] if rules is None else rules.violations(frame)
+            pairs += [] if conditions is None else conditions.take(idx).violations(frame)
+            return describe_violations(pairs)
+
+        frame = draw_valid(draw, check, describe, len(codes), seed, int(self.max_tries))
+        return self._to_layout(frame)
+
+    def _draw_frame(self, codes: np.ndarray, seed: int, forced: ForcedLevels | None = None) -> pd.DataFrame:
+        """Rows as an internal DataFrame (arrays: columns 0..k-1), reparametrised columns rebuilt."""
+        out = self._draw(codes, seed, forced)
+        frame = out if isinstance(out, pd.DataFrame) else TabularTransformer.to_frame(out)[0]
+        rules = getattr(self, "constraints_", None)
+        return frame if rules is None else rules.inverse_transform(frame)
+
+    def _draw(self, codes: np.ndarray, seed: int, forced: ForcedLevels | None = None):
         codes = np.asarray(codes, dtype=np.int64)
         if self.backend == "ctgan":
             from ganaug.tabular.ctgan_backend import sample_ctgan
@@ -399,7 +535,8 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
         parts = []
         for lo in range(0, max(len(codes), 1), _CHUNK_ROWS):
             chunk = codes[lo : lo + _CHUNK_ROWS]
-            encoded = self._encoded_rows(chunk, rng, gen)
+            part = None if forced is None else forced.take(np.arange(lo, min(lo + _CHUNK_ROWS, len(codes))))
+            encoded = self._encoded_rows(chunk, rng, gen, part)
             seed_inv = int(rng.integers(2**31 - 1))
             cal = getattr(self, "calibration_", None)
             value_map = None if cal is None else cal.value_map(chunk)
@@ -413,18 +550,33 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
             return pd.concat(parts, ignore_index=True)
         return np.concatenate(parts)
 
-    def _encoded_rows(self, codes: np.ndarray, rng: np.random.Generator, gen: torch.Generator) -> np.ndarray:
+    def _encoded_rows(self, codes: np.ndarray, rng: np.random.Generator, gen: torch.Generator,
+                      forced: ForcedLevels | None = None) -> np.ndarray:
         module = self.module_
         if not (self.filter_synthetic and float(self.filter_quantile) > 0 and len(codes)):
             cats = self._sampler.sample_conditions(codes, rng)
+            if forced is not None:  # the generator is told the level (its training-by-sampling condition)
+                cats = np.where(forced.cats >= 0, forced.cats, cats)
             alpha, choice = module.sample_rows(torch.as_tensor(codes), torch.as_tensor(cats), generator=gen, parts=True)
-            return alpha.numpy(), choice.numpy()
+            alpha, choice = alpha.numpy(), choice.numpy()
+            if forced is not None:  # and the decoded level is that level, whatever the softmax drew
+                for j, _, _, level in forced.columns:
+                    choice[:, j] = np.where(level >= 0, level, choice[:, j])
+            return alpha, choice
         # discriminator filter: draw more, keep the most realistic share of each class
         keep_share = 1.0 - float(self.filter_quantile)
         counts = np.bincount(codes, minlength=len(self.class_counts_))
         extra = np.ceil(counts / keep_share).astype(np.int64)
         cand_codes = np.repeat(np.arange(len(counts)), extra)
         cats = self._sampler.sample_conditions(cand_codes, rng)
+        cand_forced = None
+        if forced is not None:  # candidates of class c are forced like the rows of class c, in order
+            order = np.argsort(codes, kind="stable")
+            starts_req = np.concatenate([[0], np.cumsum(counts)])[:-1]
+            within = np.arange(len(cand_codes)) - np.repeat(np.concatenate([[0], np.cumsum(extra)])[:-1], extra)
+            src = order[starts_req[cand_codes] + within % np.maximum(counts[cand_codes], 1)]
+            cand_forced = forced.take(src)
+            cats = np.where(cand_forced.cats >= 0, cand_forced.cats, cats)
         rows = module.sample_rows(torch.as_tensor(cand_codes), torch.as_tensor(cats), generator=gen)
         scores = self._critic_scores(rows, cand_codes, cats, rng)
         # within each class, best score first; class c's candidates start at starts[c]
@@ -433,7 +585,13 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
         pos = np.empty(len(codes), dtype=np.int64)
         for c in np.unique(codes):  # loop over classes
             pos[codes == c] = order[starts[c] : starts[c] + counts[c]]
-        return rows.numpy()[pos]
+        kept = rows.numpy()[pos]
+        if forced is not None:  # each kept row gets the level asked of the row it fills
+            for _, start, width, level in forced.columns:
+                sel = np.flatnonzero(level >= 0)
+                kept[sel, start : start + width] = 0.0
+                kept[sel, start + level[sel]] = 1.0
+        return kept
 
     def _critic_scores(self, rows: torch.Tensor, codes: np.ndarray, cats: np.ndarray, rng: np.random.Generator,
                        repeats: int = 4) -> np.ndarray:
@@ -478,6 +636,8 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
             "module": dict(self.module_.hparams),
             "validation_scores": self.validation_scores_,
             "best_epoch": self.best_epoch_,
+            "constraints": self.constraints_.get_state(),  # ValueError for a Custom constraint
+            "conditions": self._condition_schema.get_state(),
         }
         tensors = {_MODULE_PREFIX + k: v for k, v in self.module_.weights().items()}
         tensors.update(cal_tensors)
@@ -502,3 +662,18 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
             self.calibration_ = MarginalCalibration.from_state(state["calibration"], tensors)
         self.validation_scores_ = [tuple(s) for s in state.get("validation_scores", [])]
         self.best_epoch_ = state.get("best_epoch")
+        self.constraints_ = ConstraintSet.from_state(state.get("constraints") or {
+            "constraints": [], "states": [], "reparametrised": [], "dtypes": []})
+        if self.constraints is not None:  # JSON stored the declarations as dicts
+            self.constraints = parse_constraints(self.constraints)
+        names = list(self.transformer_.column_names)
+        if state.get("conditions") is not None:
+            self._condition_schema = ConditionSchema.from_state(state["conditions"], names)
+        else:  # a model saved before conditions existed: training ranges from the encoder
+            self._condition_schema = ConditionSchema.from_transformer(self.transformer_)
+
+    def _json_params(self) -> dict:
+        params = super()._json_params()  # constraints is in _unsaved_params: stored here as JSON dicts
+        declared = self.constraints
+        params["constraints"] = None if declared is None else [c.to_dict() for c in parse_constraints(declared)]
+        return params

@@ -13,7 +13,7 @@ import argparse
 import json
 from pathlib import Path
 
-__all__ = ["add_parser", "run", "parse_strategy"]
+__all__ = ["add_parser", "run", "parse_strategy", "read_constraints"]
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -38,6 +38,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "(default off, as TabularAugmenter(filter_synthetic=False))")
     p.add_argument("--validation", choices=["tstr", "augmented"], default=None,
                    help="keep the epoch whose synthetic rows best predict held-out real rows, with early stopping")
+    p.add_argument("--constraints", default=None, metavar="FILE.json",
+                   help='rules every synthetic row obeys, a JSON list such as '
+                        '[{"type": "Inequality", "low": "Amount", "high": "Price"}]; the input rows must obey them')
     p.add_argument("--save-model", default=None, metavar="DIR",
                    help="also save the trained model to DIR (for 'ganaug sample')")
     p.add_argument("-o", "--out", required=True, help="output CSV file")
@@ -67,6 +70,41 @@ def parse_strategy(text: str):
         return float(t)
     except ValueError:
         return t
+
+
+def read_constraints(path: str) -> list:
+    """The ``--constraints`` file: a JSON list of constraint objects.
+
+    Parameters
+    ----------
+    path : str
+
+    Returns
+    -------
+    list of Constraint
+
+    Examples
+    --------
+    >>> import json, os, tempfile
+    >>> from ganaug.commands.resample import read_constraints
+    >>> path = os.path.join(tempfile.mkdtemp(), "rules.json")
+    >>> with open(path, "w") as f:
+    ...     json.dump([{"type": "Inequality", "low": "Amount", "high": "Price"}], f)
+    >>> read_constraints(path)
+    [Inequality(low='Amount', high='Price', strict=False)]
+    """
+    from ganaug.tabular.constraints import parse_constraints
+
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"no such constraints file: {path}")
+    try:
+        spec = json.loads(Path(path).read_text())
+    except ValueError as exc:
+        raise ValueError(f"--constraints file {path} is not valid JSON: {exc}") from None
+    if not isinstance(spec, list):
+        raise ValueError(f"--constraints file {path} must hold a JSON list of constraints "
+                         '[{"type": "Inequality", "low": ..., "high": ...}, ...]')
+    return parse_constraints(spec)
 
 
 def _read(path: str, target: str):
@@ -133,13 +171,14 @@ def run(args) -> int:
 
     from ganaug.augment.tabular import TabularAugmenter
 
+    constraints = None if args.constraints is None else read_constraints(args.constraints)
     df = _read(args.data, args.target)
     y = df[args.target]
     X, dates = _features(df, args.target)
     aug = TabularAugmenter(
         sampling_strategy=_match_labels(parse_strategy(args.strategy), y), epochs=args.epochs,
         batch_size=args.batch_size, random_state=args.seed, filter_synthetic=args.filter,
-        validation=args.validation,
+        validation=args.validation, constraints=constraints,
     )
     X_res, y_res = aug.fit_resample(X, y)
     n_new = len(X_res) - len(X)

@@ -1,4 +1,9 @@
-"""``ganaug sample MODEL_DIR -n N -o OUT.csv``: draw rows from a saved tabular model."""
+"""``ganaug sample MODEL_DIR -n N -o OUT.csv``: draw rows from a saved tabular model.
+
+``--where COLUMN=VALUE`` (repeatable) asks for rows with that value, e.g.
+``--where Home=rent``; ``--where Amount=1000..2000`` asks for the closed
+interval ``1000 <= Amount <= 2000`` (numeric and date columns).
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="rows to draw with the training class mix (or use --class)")
     p.add_argument("--class", dest="classes", action="append", default=[], metavar="LABEL=COUNT",
                    help="rows of one class, e.g. --class bad=500 (repeatable)")
+    p.add_argument("--where", dest="where", action="append", default=[], metavar="COLUMN=VALUE",
+                   help="only rows with this value, e.g. --where Home=rent, or this closed range, e.g. "
+                        "--where Amount=1000..2000 (repeatable; values must have been seen in training)")
     p.add_argument("--seed", type=int, default=0, help="random state of the draw (default 0)")
     p.add_argument("--target", default=None, help="name of the label column in the output (default: as trained)")
     p.add_argument("-o", "--out", required=True, help="output CSV file")
@@ -41,6 +49,22 @@ def _counts(aug, items: list[str]) -> dict:
     return out
 
 
+def _conditions(aug, items: list[str]) -> dict:
+    if not hasattr(aug, "_schema"):
+        raise ValueError(f"--where needs a tabular model; a {type(aug).__name__} has no feature columns to "
+                         "condition on")
+    out = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or not name or not text:
+            raise ValueError(f"--where expects COLUMN=VALUE or COLUMN=LOW..HIGH, got {item!r}")
+        column, value = aug._schema().parse_text(name, text, aug.transformer_)
+        if column in out:
+            raise ValueError(f"--where gives column {name!r} twice")
+        out[column] = value
+    return out
+
+
 def run(args) -> int:
     import numpy as np
     import pandas as pd
@@ -60,7 +84,10 @@ def run(args) -> int:
         request = args.n_samples
     else:
         raise ValueError("give -n N or at least one --class LABEL=COUNT")
-    out = aug.sample(request, random_state=args.seed)
+    if args.where:
+        out = aug.sample(request, random_state=args.seed, conditions=_conditions(aug, args.where))
+    else:
+        out = aug.sample(request, random_state=args.seed)
     if aug.labelled_:
         X, y = out
         X = X if isinstance(X, pd.DataFrame) else pd.DataFrame(X)

@@ -680,6 +680,35 @@ class TabularTransformer:
         self._check_fitted()
         return np.array([c.kind == "discrete" for c in self.columns_])
 
+    def level_values(self, column: int) -> np.ndarray:
+        """The values of a discrete column's levels as decoding returns them (object array).
+
+        The kept levels first (their index is the one-hot position), then the
+        rare levels merged into ``other`` (if any).
+
+        Parameters
+        ----------
+        column : int
+            Column index.
+
+        Returns
+        -------
+        ndarray of object
+        """
+        self._check_fitted()
+        col = self.columns_[column]
+        if col.kind != "discrete":
+            raise ValueError(f"column {_name(col.name)} is continuous; it has no levels")
+        values = col.levels + col.other_levels
+        if col.storage in ("object", "string"):
+            arr = np.array(values, dtype=object)
+        elif _is_numeric_storage(col.storage) and col.storage not in ("datetime", "timedelta"):
+            arr = np.array(values, dtype=np.float64)
+        else:
+            arr = np.array(values, dtype=np.int64)
+        restored = _restore(col, arr, np.zeros(len(arr), dtype=bool))
+        return pd.Series(restored).to_numpy(dtype=object)
+
     # ------------------------------------------------------------------ inverse
     def inverse_transform(self, encoded, random_state=None, value_map=None):
         """Decode a matrix (real encodings or generator outputs) back to the fitted layout.
