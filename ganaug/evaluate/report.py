@@ -11,6 +11,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ganaug.evaluate._bootstrap import BootstrapPlan, paired_bootstrap
+from ganaug.evaluate._fidelity import fidelity_table
 from ganaug.evaluate._metrics import METRIC_LABELS
 from ganaug.evaluate._plots import arm_colors, figure_png, history_figure, marginals_figure, metric_bars, pr_curves
 from ganaug.evaluate.utility import _derive
@@ -92,6 +93,7 @@ class UtilityReport:
         self._data = data
         self._summary: pd.DataFrame | None = None
         self._png: dict[str, bytes] | None = None
+        self._fidelity: tuple[pd.DataFrame, dict] | None = None
 
     @property
     def _pos_text(self) -> str:
@@ -249,6 +251,61 @@ class UtilityReport:
             paragraphs.append(f"{model}: " + " ".join(sentences))
         return "\n".join(paragraphs)
 
+    def fidelity(self, details: bool = False):
+        """How closely each arm's synthetic rows follow the real rows (SDMetrics-style quality scores).
+
+        First fold only, class by class: the rows a resampling arm added for
+        class ``c`` against the training fold's real rows of class ``c``,
+        scored by :func:`ganaug.metrics.quality.quality_report` (the
+        definitions of SDMetrics' single-table ``QualityReport``: KS and
+        total-variation complements per column, correlation and contingency
+        similarity per column pair, pairs counted where the real data relates
+        them). Computed on first use, then kept.
+
+        Parameters
+        ----------
+        details : bool, default=False
+            Also return the per-column and per-pair tables.
+
+        Returns
+        -------
+        table : DataFrame
+            ``arm, class, n_real, n_synthetic, overall, column_shapes,
+            column_pair_trends, pairs_counted, pairs, pair_trends_all_pairs (the
+            mean over every pair, related in the real data or not), weakest_column,
+            weakest_column_score, weakest_pair, weakest_pair_score``; empty when
+            the data is not a table or nothing was synthesized.
+        details : dict, only with ``details=True``
+            ``(arm, class) -> quality_report(...)`` (``columns`` and ``pairs`` DataFrames).
+        """
+        if self._fidelity is None:
+            X, y, splits = self._data
+            self._fidelity = fidelity_table(X, y, splits[0][0], self.synthetic)
+        table, per = self._fidelity
+        return (table.copy(), dict(per)) if details else table.copy()
+
+    def _fidelity_rows(self) -> tuple[list[str], list[list[str]]]:
+        table = self.fidelity()
+        header = ["arm", "class", "real rows", "synthetic rows", "overall", "column shapes", "column pair trends",
+                  "pair trends, all pairs", "weakest column", "weakest pair"]
+        rows = []
+        for r in table.itertuples(index=False):
+            trends = _fmt(r.column_pair_trends) + f" ({r.pairs_counted}/{r.pairs} pairs)"
+            wc = "" if r.weakest_column is None else f"{r.weakest_column} ({_fmt(r.weakest_column_score)})"
+            wp = "" if r.weakest_pair is None else f"{r.weakest_pair} ({_fmt(r.weakest_pair_score)})"
+            rows.append([r.arm, str(r[1]), str(r.n_real), str(r.n_synthetic), _fmt(r.overall), _fmt(r.column_shapes),
+                         trends, _fmt(r.pair_trends_all_pairs), wc, wp])
+        return header, rows
+
+    _FIDELITY_TEXT = (
+        "Synthetic rows of the first fold against the same fold's real training rows of their class, scored as "
+        "SDMetrics' quality report does (computed by ganaug.metrics.quality.quality_report): column shapes = mean "
+        "KS / total-variation complement per column; column pair trends = mean correlation / contingency "
+        "similarity over the pairs related in the real data (|r| > 0.5 or Cramér's V > 0.3), and over all pairs; "
+        "overall = mean of column shapes and the first pair-trends score. 1.0 = same distributions; copies of real "
+        "rows also score high (see the privacy columns)."
+    )
+
     # --------------------------------------------------------------- rendering
     def _header_lines(self) -> list[str]:
         counts = ", ".join(f"{c} {n}" for c, n in zip(self.classes.tolist(), self.class_counts.tolist()))
@@ -296,7 +353,7 @@ class UtilityReport:
         return h1, r1, h2, r2
 
     def to_markdown(self) -> str:
-        """The report as Markdown: data, method, verdict, one table of means and one of differences per model."""
+        """The report as Markdown: data, method, verdict, tables of means and differences per model, fidelity."""
         out = ["# Utility report", "", *self._header_lines(), "", "## Verdict", ""]
         out += [f"- {line}" for line in self.verdict().splitlines()]
         pct = round(self.confidence * 100)
@@ -304,6 +361,9 @@ class UtilityReport:
             h1, r1, h2, r2 = self._model_tables(model)
             out += ["", f"## {model}", "", "Mean ± std over folds (test folds only; * = augmenter):", "", _md_table(h1, r1)]
             out += ["", f"Difference to the best baseline, [{pct}% CI]:", "", _md_table(h2, r2)]
+        fh, fr = self._fidelity_rows()
+        if fr:
+            out += ["", "## Fidelity of the synthetic rows", "", self._FIDELITY_TEXT, "", _md_table(fh, fr)]
         out += ["", "## Arms", ""]
         out += [f"- **{r.name}** ({r.family}): {r.description}" for r in self.arms.itertuples()]
         if self.notes:
@@ -440,6 +500,10 @@ class UtilityReport:
             body.append(table(h1, r1))
             body.append(f"<p>Difference to the best baseline [{pct}% CI]</p>")
             body.append(table(h2, r2))
+        fh, fr = self._fidelity_rows()
+        if fr:
+            body.append(f"<h2>Fidelity of the synthetic rows</h2><p>{esc(self._FIDELITY_TEXT)}</p>")
+            body.append(table(fh, fr))
         body.append("<h2>Figures</h2>")
         for stem, png in self._figure_pngs().items():
             data = base64.b64encode(png).decode("ascii")

@@ -8,13 +8,17 @@ Modality-free: give features (from any network, e.g.
 * :func:`class_frechet_distances` - the same per class.
 * :func:`conditional_accuracy` - share of items generated for class ``c``
   that a classifier trained on real data labels ``c``.
+* :func:`quality_report` - for tables: SDMetrics-style column shapes and
+  column pair trends (defined in :mod:`ganaug.metrics.quality`, re-exported here).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["class_frechet_distances", "conditional_accuracy", "frechet_distance"]
+from ganaug.metrics.quality import quality_report
+
+__all__ = ["class_frechet_distances", "conditional_accuracy", "frechet_distance", "quality_report"]
 
 
 def _as_features(a, name: str) -> np.ndarray:
