@@ -11,8 +11,18 @@ Three parts, all scored on data the detectors never trained on:
 3. ``series``: UCR InternalBleeding16 (fit on the normal train part, score the
    test part: is the labelled anomaly where the score peaks?) and the NAB
    ``realKnownCause`` streams (fit on the first 30 %, unlabelled; ROC-AUC of
-   per-point scores against the labelled windows on the other 70 %), against a
-   rolling z-score.
+   per-point scores against the labelled windows on the other 70 %;
+   ``--series-fit whole``: fit on the whole stream and score all of it).
+   ``GANAnomalyDetector(window=32)`` against three baselines fitted on the same
+   part: IsolationForest on the same stride-1 windows, a nearest-window distance
+   (mean distance to the 5 nearest fitting windows) on them, both folded to
+   per-step scores like ganaug's (see ``_series_baselines.py``), and a rolling
+   z-score. The report says which arm has the best mean per-point ROC-AUC and
+   by how much ganaug is above or below the best baseline.
+
+``--network`` adds ADBench's KDD Cup 99 network-connection sets (``16_http``,
+``34_smtp``) to the ``adbench``/``semi`` parts, in their own section,
+stratified-subsampled to ``--network-max-rows`` (20 000) rows each.
 
 Every detector sees the same standardised features (a StandardScaler fitted on
 its training rows). pyod is imported here only, as the comparison.
@@ -21,6 +31,13 @@ Run::
 
     flock /tmp/ganaug-bench.lock env OMP_NUM_THREADS=2 .venv/bin/python pipelines/anomaly_benchmark.py \\
         --out results/anomaly_benchmark
+
+Series part only (all streams, its baselines included)::
+
+    OMP_NUM_THREADS=1 .venv/bin/python pipelines/anomaly_benchmark.py --parts series \\
+        --out results/anomaly_benchmark_series
+
+(``--streams InternalBleeding16,rogue_agent_key_hold --seeds 1`` for a quick check.)
 """
 
 from __future__ import annotations
@@ -36,6 +53,9 @@ import numpy as np
 import pandas as pd
 
 from _adbench import DATA, DEFAULT_SETS, DEV_SETS, load_set, quiet, split_scale
+#: ADBench's KDD Cup 99 network-connection sets (--network): their own section, subsampled (16_http has 567k rows;
+#: 34_smtp 95k rows with 30 anomalies, so a 20k stratified sample keeps ~6 of them, ~2 per held-out 30 %)
+NETWORK_SETS = ["16_http", "34_smtp"]
 #: pyod's GAN detectors are slow (AnoGAN optimises a latent per scored row): the largest training set each gets
 GAN_ROW_LIMITS = {"ALAD": 1500, "MO_GAAL": 1500, "AnoGAN": 300}
 
@@ -134,6 +154,10 @@ def run_tabular(sets, detectors, seeds, semi: bool, gan_row_limit: float, log, r
 
 
 # ------------------------------------------------------------------ series
+#: the series arms, ganaug first; the three baselines score the same stride-1 windows (see _series_baselines)
+SERIES_BASELINES = ("IForest (windows)", "nearest window (k=5)", "rolling z-score")
+
+
 def rolling_zscore(x: np.ndarray, window: int) -> np.ndarray:
     """|x_t - mean| / std of the previous ``window`` points (causal); the first points use what exists."""
     s = pd.Series(x)
@@ -154,54 +178,142 @@ def _nab_streams():
         yield path.stem, df["value"].to_numpy(dtype=np.float64), y
 
 
-def run_series(seeds, log, window: int = 32, nab_seeds: int = 1) -> tuple[pd.DataFrame, dict]:
+def series_baselines(x_score: np.ndarray, x_fit: np.ndarray | None, window: int, seed: int,
+                     z: np.ndarray) -> dict[str, tuple[np.ndarray, float]]:
+    """``{name: (per-step scores of x_score, seconds)}`` of the baselines; ``x_fit=None``: fitted on ``x_score``.
+
+    ``z`` is the rolling z-score, computed by the caller (it is causal and sees the whole stream).
+    """
+    from _series_baselines import iforest_scores, nearest_window_scores
+
+    out = {}
+    for name, fn in (("IForest (windows)", iforest_scores), ("nearest window (k=5)", nearest_window_scores)):
+        t0 = time.perf_counter()
+        out[name] = (fn(x_score, window, seed=seed, fit=x_fit), time.perf_counter() - t0)
+    out["rolling z-score"] = (z, 0.0)
+    return out
+
+
+def run_series(seeds, log, window: int = 32, nab_seeds: int = 1, streams=None,
+               fit_mode: str = "prefix") -> tuple[pd.DataFrame, dict]:
+    """Per-point ROC-AUC of ganaug and the window baselines on UCR InternalBleeding16 and NAB realKnownCause.
+
+    ``streams``: names to run (``InternalBleeding16`` and/or NAB file stems); ``None`` = all.
+    ``fit_mode``: NAB protocol. ``prefix``: every arm is fitted on the first 30 % and scored on
+    the other 70 %; ``whole``: every arm is fitted on the whole stream (unlabelled) and scored on it.
+    InternalBleeding16 always uses its UCR split (fit on the normal train part, score the test part).
+    """
     from sklearn.metrics import average_precision_score, roc_auc_score
 
     from ganaug.anomaly import GANAnomalyDetector
     from ganaug.datasets import load_internal_bleeding
 
+    known = ["InternalBleeding16", *sorted(p.stem for p in (DATA / "nab" / "data" / "realKnownCause").glob("*.csv"))]
+    unknown = sorted(set(streams or ()) - set(known))
+    if unknown:
+        raise ValueError(f"unknown series {unknown}; known: {', '.join(known)}")
+
+    def wanted(name):
+        return streams is None or name in streams
+
     rows, traces = [], {}
-    train, test, lab = load_internal_bleeding()
-    idx = np.flatnonzero(lab)
-    lo, hi = int(idx.min()), int(idx.max())
-    tol = 100  # the UCR archive's usual tolerance around the labelled region
-    for seed in seeds:
-        t0 = time.perf_counter()
-        det = GANAnomalyDetector(window=window, random_state=seed).fit(train)
-        s = det.decision_function(test)
-        secs = time.perf_counter() - t0
-        z = rolling_zscore(test, 100)
-        for name, score in (("ganaug", s), ("rolling z-score", z)):
-            peak = int(np.argmax(score))
-            rows.append({"series": "InternalBleeding16", "seed": seed, "detector": name,
-                         "roc_auc": roc_auc_score(lab, score), "ap": average_precision_score(lab, score),
-                         "peak_in_anomaly": bool(lo - tol <= peak <= hi + tol), "peak": peak,
-                         "seconds": secs if name == "ganaug" else 0.0})
-        if seed == seeds[0]:
-            traces["InternalBleeding16"] = (test, lab, s, z)
-        log(f"  InternalBleeding16 seed {seed}: peak {rows[-2]['peak']} (anomaly {lo}..{hi}), "
-            f"ROC-AUC {rows[-2]['roc_auc']:.3f} vs z-score {rows[-1]['roc_auc']:.3f}")
+    if wanted("InternalBleeding16"):
+        train, test, lab = load_internal_bleeding()
+        idx = np.flatnonzero(lab)
+        lo, hi = int(idx.min()), int(idx.max())
+        tol = 100  # the UCR archive's usual tolerance around the labelled region
+        for seed in seeds:
+            _seed_all(seed)
+            t0 = time.perf_counter()
+            det = GANAnomalyDetector(window=window, random_state=seed).fit(train)
+            s = det.decision_function(test)
+            arms = {"ganaug": (s, time.perf_counter() - t0),
+                    **series_baselines(test, train, window, seed, rolling_zscore(test, 100))}
+            for name, (score, secs) in arms.items():
+                peak = int(np.argmax(score))
+                rows.append({"series": "InternalBleeding16", "seed": seed, "detector": name,
+                             "roc_auc": roc_auc_score(lab, score), "ap": average_precision_score(lab, score),
+                             "peak_in_anomaly": bool(lo - tol <= peak <= hi + tol), "peak": peak, "seconds": secs})
+            if seed == seeds[0]:
+                traces["InternalBleeding16"] = (test, lab, {k: v[0] for k, v in arms.items()})
+            done = rows[-len(arms):]
+            log(f"  InternalBleeding16 seed {seed}: peak {done[0]['peak']} (anomaly {lo}..{hi}), ROC-AUC "
+                + ", ".join(f"{r['detector']} {r['roc_auc']:.3f}" for r in done))
     for name, x, y in _nab_streams():
-        cut = int(0.3 * len(x))
+        if not wanted(name):
+            continue
+        cut = int(0.3 * len(x)) if fit_mode == "prefix" else 0
         x_fit, x_eval, y_eval = x[:cut], x[cut:], y[cut:]
         if y_eval.sum() == 0 or y_eval.sum() == len(y_eval):
-            log(f"  {name}: no labelled window after the first 30 %, skipped")
+            log(f"  {name}: no labelled window in the scored part, skipped")
             continue
         for seed in seeds[:nab_seeds]:
+            _seed_all(seed)
             t0 = time.perf_counter()
-            det = GANAnomalyDetector(window=window, stride=2, random_state=seed).fit(x_fit)
+            det = GANAnomalyDetector(window=window, stride=2, random_state=seed).fit(x_fit if cut else x)
             s = det.decision_function(x_eval)
-            secs = time.perf_counter() - t0
             # the z-score sees the whole stream (causal), evaluated on the same points
-            z = rolling_zscore(x, 100)[cut:]
-            for det_name, score in (("ganaug", s), ("rolling z-score", z)):
+            arms = {"ganaug": (s, time.perf_counter() - t0),
+                    **series_baselines(x_eval, x_fit if cut else None, window, seed, rolling_zscore(x, 100)[cut:])}
+            for det_name, (score, secs) in arms.items():
                 rows.append({"series": name, "seed": seed, "detector": det_name,
                              "roc_auc": roc_auc_score(y_eval, score), "ap": average_precision_score(y_eval, score),
-                             "seconds": secs if det_name == "ganaug" else 0.0})
+                             "seconds": secs, "nab_fit": fit_mode})
             if seed == seeds[0] and name.startswith("machine_temperature"):
-                traces[name] = (x_eval, y_eval, s, z)
-            log(f"  {name} seed {seed}: ROC-AUC {rows[-2]['roc_auc']:.3f} vs z-score {rows[-1]['roc_auc']:.3f}")
+                traces[name] = (x_eval, y_eval, {k: v[0] for k, v in arms.items()})
+            log(f"  {name} seed {seed}: ROC-AUC "
+                + ", ".join(f"{r['detector']} {r['roc_auc']:.3f}" for r in rows[-len(arms):]))
     return pd.DataFrame(rows), traces
+
+
+def series_verdict(df: pd.DataFrame, ours: str = "ganaug") -> list[str]:
+    """Mean per-point ROC-AUC over the series of every arm, and plainly: does ganaug beat the best baseline?"""
+    means = df.groupby(["series", "detector"])["roc_auc"].mean().unstack()
+    if ours not in means.columns or means.shape[1] < 2:
+        return []
+    means = means.dropna()  # series every arm finished
+    overall = means.mean().sort_values(ascending=False)
+    base = overall.drop(ours)
+    best, gap = base.index[0], overall[ours] - base.iloc[0]
+    lines = [f"Mean per-point ROC-AUC over the {len(means)} series: "
+             + ", ".join(f"{k} {v:.3f}" for k, v in overall.items()) + ".", ""]
+    wins = {b: int((means[ours] > means[b]).sum()) for b in base.index}
+    lines += ["| baseline | baseline mean | ganaug mean | ganaug − baseline | ganaug better on |",
+              "|---|---|---|---|---|"]
+    lines += [f"| {b} | {base[b]:.3f} | {overall[ours]:.3f} | {overall[ours] - base[b]:+.3f} | "
+              f"{wins[b]}/{len(means)} |" for b in base.index]
+    lines.append("")
+    if gap > 0:
+        lines.append(f"**Best: ganaug** ({overall[ours]:.3f}), above the best baseline, {best} "
+                     f"({base.iloc[0]:.3f}), by {gap:.3f}.")
+    else:
+        lines.append(f"**Best: {overall.index[0]}** ({overall.iloc[0]:.3f}). ganaug ({overall[ours]:.3f}) does "
+                     f"**not** beat the best baseline, {best} ({base.iloc[0]:.3f}): it is {-gap:.3f} below it.")
+    return lines
+
+
+def series_section(sdf: pd.DataFrame, fit_mode: str) -> list[str]:
+    if "nab_fit" in sdf.columns and sdf["nab_fit"].notna().any():  # the protocol the runs used
+        fit_mode = str(sdf["nab_fit"].dropna().iloc[0])
+    table, overall = summarise(sdf, key="series")
+    nab = ("NAB: fitted on the first 30 % of each stream, scored on the other 70 %" if fit_mode == "prefix" else
+           "NAB: fitted on the whole stream (unlabelled), scored on all of it")
+    md = ["## Series", "",
+          f"`GANAnomalyDetector(window=32)` against three baselines. InternalBleeding16: fitted on the normal "
+          f"train part, scored on the test part; {nab}. Every arm is fitted on the same part. "
+          "IForest (windows) and nearest window (k=5) score the same stride-1 windows of length 32 as ganaug "
+          "(values and first differences, z-scored on the fitting part); a window's score is "
+          "`-IsolationForest.score_samples` or its mean distance to the 5 nearest fitting windows (at most "
+          "4096 sampled; windows overlapping it by more than half excluded when fitting and scored part are "
+          "the same), and a step's score is the mean over the windows covering it, as ganaug's. The rolling "
+          "z-score is causal, over the previous 100 points.", "",
+          "Per-point ROC-AUC:", "", _md_table(table), "", _md_table(overall.round(3)), "",
+          *series_verdict(sdf), ""]
+    if "peak_in_anomaly" in sdf.columns and (sdf["series"] == "InternalBleeding16").any():
+        peak = sdf[sdf["series"] == "InternalBleeding16"].groupby("detector")["peak_in_anomaly"].mean()
+        md += ["InternalBleeding16, share of seeds whose highest score lies in the labelled anomaly (±100 steps): "
+               + ", ".join(f"{k} {v:.2f}" for k, v in peak.items()), ""]
+    return md
 
 
 # ----------------------------------------------------------------- report
@@ -294,15 +406,16 @@ def plot_series(traces: dict, out: Path) -> None:
 
     fig, axes = plt.subplots(2 * len(traces), 1, figsize=(13, 3.0 * len(traces)), sharex=False)
     axes = np.ravel(axes)
-    for i, (name, (x, y, s, z)) in enumerate(traces.items()):
+    for i, (name, (x, y, scores)) in enumerate(traces.items()):
         ax, bx = axes[2 * i], axes[2 * i + 1]
         t = np.arange(len(x))
         ax.plot(t, x, lw=0.6, color="k")
         ax.fill_between(t, x.min(), x.max(), where=y == 1, color="red", alpha=0.2, label="labelled anomaly")
         ax.set_title(name, fontsize=10)
         ax.legend(fontsize=8, loc="upper right")
-        bx.plot(t, (s - s.min()) / (np.ptp(s) or 1), lw=0.7, label="ganaug score")
-        bx.plot(t, (z - z.min()) / (np.ptp(z) or 1), lw=0.5, alpha=0.6, label="rolling z-score")
+        for j, (arm, s) in enumerate(scores.items()):  # each arm scaled to [0, 1]
+            bx.plot(t, (s - s.min()) / (np.ptp(s) or 1), lw=0.7 if j == 0 else 0.5, alpha=1.0 if j == 0 else 0.6,
+                    label=arm)
         bx.fill_between(t, 0, 1, where=y == 1, color="red", alpha=0.15)
         bx.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
@@ -328,6 +441,18 @@ def main(argv=None) -> int:
                          "processes): write the report from them instead of running")
     ap.add_argument("--nab-seeds", type=int, default=1,
                     help="seeds for the NAB streams (InternalBleeding uses --seeds)")
+    ap.add_argument("--streams", default="",
+                    help="series part: comma-separated streams to run (InternalBleeding16 and/or NAB realKnownCause "
+                         "file stems, e.g. rogue_agent_key_hold); default all")
+    ap.add_argument("--series-fit", choices=("prefix", "whole"), default="prefix",
+                    help="series part, NAB protocol: 'prefix' fits every arm on the first 30 %% and scores the "
+                         "other 70 %%; 'whole' fits every arm on the whole unlabelled stream and scores all of it")
+    ap.add_argument("--network", action="store_true",
+                    help="also run ADBench's KDD Cup 99 network-connection sets (%s) in the adbench/semi parts, "
+                         "in their own section (not in the means over --sets)" % ", ".join(NETWORK_SETS))
+    ap.add_argument("--network-max-rows", type=int, default=20000,
+                    help="stratified subsample (seed 123) of each network set to at most this many rows "
+                         "(16_http has 567k); 0 = all rows")
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -345,54 +470,67 @@ def main(argv=None) -> int:
     md = ["# Anomaly benchmark: GANAnomalyDetector vs pyod", "",
           f"Command: `{' '.join([Path(sys.argv[0]).as_posix(), *(argv or sys.argv[1:])])}`", "",
           f"Seeds: {seeds}. Held-out 30 % of every set, stratified, per seed. ROC-AUC mean ± std over seeds.", ""]
+    groups = [("", sets, args.max_rows or None)] if sets else []
+    if args.network or "_network_runs" in args.from_runs:
+        groups.append(("_network", NETWORK_SETS, args.network_max_rows or None))
     for part, semi in (("adbench", False), ("semi", True)):
         if part not in parts:
             continue
-        log(f"[{part}] {'semi-supervised (normal training rows only)' if semi else 'unsupervised'}")
-        if args.from_runs:
-            frames = [pd.read_csv(f) for f in args.from_runs.split(",") if Path(f).name.startswith(part + "_")]
-            if not frames:
+        for suffix, group_sets, max_rows in groups:
+            log(f"[{part}{suffix}] {'semi-supervised (normal training rows only)' if semi else 'unsupervised'}")
+            stem = f"{part}{suffix}_runs.csv"
+            if args.from_runs:
+                frames = [pd.read_csv(f) for f in args.from_runs.split(",")
+                          if Path(f).name.startswith(part + "_")
+                          and Path(f).name.startswith(part + "_network") == bool(suffix)]
+                if not frames:
+                    continue
+                # a set-seed run in two files (a rerun) counts once
+                df = pd.concat(frames, ignore_index=True).drop_duplicates(["set", "seed", "detector"], keep="last")
+            else:
+                df = run_tabular(group_sets, detectors, seeds, semi, args.gan_row_limit, log, out / stem,
+                                 max_rows=max_rows)
+            if df.empty:
                 continue
-            # a set-seed run in two files (a rerun) counts once
-            df = pd.concat(frames, ignore_index=True).drop_duplicates(["set", "seed", "detector"], keep="last")
-        else:
-            df = run_tabular(sets, detectors, seeds, semi, args.gan_row_limit, log, out / f"{part}_runs.csv",
-                             max_rows=args.max_rows or None)
-        df.drop(columns=["_scores"], errors="ignore").to_csv(out / f"{part}_runs.csv", index=False)
-        table, overall = summarise(df.drop(columns=["_scores"], errors="ignore"))
-        h2h = head_to_head(df)
-        title = "Unsupervised (fit on unlabelled training rows)" if not semi else \
-            "Semi-supervised (fit on normal training rows only)"
-        md += [f"## {title}", "", "Mean over sets (each detector over the sets it finished; std over seeds):", "",
-               _md_table(overall.round(3)), "", "Head to head (ROC-AUC):", "", *h2h, "",
-               "Per set, ROC-AUC:", "", _md_table(table), ""]
-        plot_histograms(df, out / f"{part}_histograms.png",
-                            f"ganaug scores on held-out rows ({part}, seed 0; clipped to their 1-99 % range)")
-        md += [f"![score histograms]({part}_histograms.png)", ""]
-        log(overall.round(3).to_string())
-        for line in h2h:
-            log(line)
+            df.drop(columns=["_scores"], errors="ignore").to_csv(out / stem, index=False)
+            table, overall = summarise(df.drop(columns=["_scores"], errors="ignore"))
+            h2h = head_to_head(df)
+            title = "Unsupervised (fit on unlabelled training rows)" if not semi else \
+                "Semi-supervised (fit on normal training rows only)"
+            if suffix:
+                title += ": network traffic (KDD Cup 99)"
+                cap = f"at most {max_rows} rows each (stratified subsample, seed 123)" if max_rows else "all rows"
+                md += [f"## {title}", "", f"ADBench's {', '.join(NETWORK_SETS)}, {cap}; not in the means above.",
+                       ""]
+            else:
+                md += [f"## {title}", ""]
+            md += ["Mean over sets (each detector over the sets it finished; std over seeds):", "",
+                   _md_table(overall.round(3)), "", "Head to head (ROC-AUC):", "", *h2h, "",
+                   "Per set, ROC-AUC:", "", _md_table(table), ""]
+            if suffix:
+                pr = df.groupby(["set", "detector"])["ap"].mean().unstack()
+                md += ["Per set, PR-AUC (average precision):", "", _md_table(pr), ""]
+            plot_histograms(df, out / f"{part}{suffix}_histograms.png",
+                            f"ganaug scores on held-out rows ({part}{suffix}, seed 0; clipped to their 1-99 % range)")
+            md += [f"![score histograms]({part}{suffix}_histograms.png)", ""]
+            log(overall.round(3).to_string())
+            for line in h2h:
+                log(line)
     if "series" in parts and args.from_runs:
         sdf = pd.concat([pd.read_csv(f) for f in args.from_runs.split(",") if Path(f).name == "series_runs.csv"])
-        table, overall = summarise(sdf, key="series")
-        peak = sdf[sdf["series"] == "InternalBleeding16"].groupby("detector")["peak_in_anomaly"].mean()
-        md += ["## Series", "", "Per-point ROC-AUC (InternalBleeding16: test part; NAB: the 70 % after the "
-               "fitting part):", "", _md_table(table), "", _md_table(overall.round(3)), "",
-               "InternalBleeding16, share of seeds whose highest score lies in the labelled anomaly (±100 steps): "
-               + ", ".join(f"{k} {v:.2f}" for k, v in peak.items()), "", "![series scores](series_scores.png)", ""]
+        md += [*series_section(sdf, args.series_fit), "![series scores](series_scores.png)", ""]
     elif "series" in parts:
         log("[series]")
-        sdf, traces = run_series(seeds, log, nab_seeds=args.nab_seeds)
+        streams = [s for s in args.streams.split(",") if s] or None
+        sdf, traces = run_series(seeds, log, nab_seeds=args.nab_seeds, streams=streams, fit_mode=args.series_fit)
         sdf.to_csv(out / "series_runs.csv", index=False)
-        table, overall = summarise(sdf, key="series")
-        peak = sdf[sdf["series"] == "InternalBleeding16"].groupby("detector")["peak_in_anomaly"].mean()
-        md += ["## Series", "", "Per-point ROC-AUC (InternalBleeding16: test part; NAB: the 70 % after the "
-               "fitting part):", "", _md_table(table), "", _md_table(overall.round(3)), "",
-               "InternalBleeding16, share of seeds whose highest score lies in the labelled anomaly (±100 steps): "
-               + ", ".join(f"{k} {v:.2f}" for k, v in peak.items()), ""]
-        plot_series(traces, out / "series_scores.png")
-        md += ["![series scores](series_scores.png)", ""]
-        log(overall.round(3).to_string())
+        md += series_section(sdf, args.series_fit)
+        if traces:
+            plot_series(traces, out / "series_scores.png")
+            md += ["![series scores](series_scores.png)", ""]
+        log(summarise(sdf, key="series")[1].round(3).to_string())
+        for line in series_verdict(sdf):
+            log(line)
     if args.from_runs:
         md.append("Report merged from earlier runs (`--from-runs`): each fit's wall `seconds` and `cpu_seconds` "
                   "(where recorded) are in the runs CSVs and the tables above.")

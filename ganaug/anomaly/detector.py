@@ -20,16 +20,21 @@ from ganaug.utils import limit_threads, seed_everything, seed_from_random_state
 
 __all__ = ["GANAnomalyDetector"]
 
-SCORES = ("hybrid", "reconstruction", "discriminator", "neighbor")
+SCORES = ("auto", "hybrid", "reconstruction", "discriminator", "neighbor")
+#: classical members a table detector may add to its GAN (see ganaug.anomaly.classical)
+MEMBERS = ("gan", "iforest", "ecod", "knn")
 MODALITIES = ("auto", "tabular", "image", "series")
 _COMPONENTS = ("residual", "feature", "discriminator", "neighbor")
 #: defaults of the ``None`` ("auto") parameters for tables, chosen on ADBench sets outside the benchmark (see
-#: docs/anomaly.md): a bagged ensemble of five GANs on 256-row subsamples, all four components weighted equally
-_TABLE_DEFAULTS = {"n_estimators": 5, "max_samples": 256, "lambda_": 0.5, "discriminator_weight": 0.5,
-                   "neighbor_weight": 0.5}
+#: docs/anomaly.md and pipelines/anomaly_dev_tuning.py): one GAN on a 1024-row subsample scored by the distance to
+#: its generated samples, in an ensemble with an isolation forest and a nearest-neighbour scorer. The weights below
+#: are those of ``score="hybrid"`` on tables (all four GAN components).
+_TABLE_DEFAULTS = {"n_estimators": 1, "max_samples": 1024, "lambda_": 0.5, "discriminator_weight": 0.5,
+                   "neighbor_weight": 0.5, "score": "neighbor", "members": ("gan", "iforest", "knn"),
+                   "steps": (600, 300)}
 #: images and series keep a single GAN on every item and the AnoGAN weighting (residual + 0.1 feature matching)
 _OTHER_DEFAULTS = {"n_estimators": 1, "max_samples": None, "lambda_": 0.1, "discriminator_weight": 0.0,
-                   "neighbor_weight": 0.0}
+                   "neighbor_weight": 0.0, "score": "hybrid", "members": ("gan",), "steps": (600, 300)}
 
 
 def _count(value, name: str, low: int, allow_none: bool = False) -> int | None:
@@ -46,6 +51,13 @@ def _real(value, name: str, low: float, high: float) -> float:
     return float(value)
 
 
+def _robust_stats(v: np.ndarray) -> dict[str, float]:
+    """Median and interquartile range (the standard deviation, or 1, when the IQR is 0)."""
+    q1, med, q3 = np.percentile(np.asarray(v, dtype=np.float64), [25, 50, 75])
+    iqr = q3 - q1 if q3 > q1 else (float(np.std(v)) or 1.0)
+    return {"median": float(med), "iqr": float(iqr)}
+
+
 class GANAnomalyDetector(BaseDetector):
     """Anomaly detector from a GAN trained on normal data, with pyod's interface.
 
@@ -58,24 +70,26 @@ class GANAnomalyDetector(BaseDetector):
     refined by ``inversion_steps`` of the batched latent inversion of
     :func:`ganaug.core.latent.invert`; no per-sample optimisation loop.
 
-    For tables the default is a bagged ensemble (as IForest's subsampling):
-    ``n_estimators`` GANs, each trained on its own ``max_samples``-row
-    subsample, each scoring four components (reconstruction residual,
-    discriminator feature matching, discriminator logit, and the distance to
-    the nearest of ``n_generated`` samples drawn from its generator); each
-    component is standardised per GAN on all training rows, and the score is
-    their weighted sum averaged over the GANs. Small subsamples resist the
-    anomalies in unlabelled training data, and the average cures the seed to
-    seed spread of a single GAN's discriminator. These table defaults were
-    chosen on ADBench sets outside the benchmark (docs/anomaly.md). Images and
-    series keep one GAN and the AnoGAN weighting.
+    For tables the default is a small, fast ensemble (chosen on ADBench sets
+    outside the benchmark, ``pipelines/anomaly_dev_tuning.py``): one GAN
+    trained on a 1024-row subsample scores a row by its distance to the
+    nearest of ``n_generated`` samples drawn from its generator (no encoder
+    is trained), and two classical members, an isolation forest and a
+    nearest-neighbour distance (:mod:`ganaug.anomaly.classical`), each see
+    the same rows; every member's score is standardised by its median and
+    interquartile range on the training rows and the score is their sum.
+    :meth:`score_components` reports each member alone, so what the GAN
+    adds stays visible. ``members=("gan",)`` and ``score="hybrid"`` give the
+    GAN alone with all four components (``n_estimators`` bagged GANs).
+    Images and series keep one GAN and the AnoGAN weighting.
 
     Parameters
     ----------
     contamination : float, default=0.1
         Expected share of anomalies, in (0, 0.5]; sets ``threshold_``.
-    score : {"hybrid", "reconstruction", "discriminator", "neighbor"}, default="hybrid"
-        ``"reconstruction"``: residual ``||x - G(z*)||``; ``"discriminator"``:
+    score : {"auto", "hybrid", "reconstruction", "discriminator", "neighbor"}, default="auto"
+        The GAN member's score. ``"auto"``: ``"neighbor"`` for tables,
+        ``"hybrid"`` for images and series. ``"reconstruction"``: residual ``||x - G(z*)||``; ``"discriminator"``:
         minus the discriminator's logit; ``"neighbor"``: mean residual to the
         ``k_neighbors`` nearest generated samples (a non-parametric
         inversion); ``"hybrid"`` (AnoGAN, extended):
@@ -124,20 +138,24 @@ class GANAnomalyDetector(BaseDetector):
     scoring_batch_size : int, default=4096
         Items scored at once.
     n_estimators : int, optional
-        GANs in the bagged ensemble. Default (None): 5 for tables, 1 for
-        images and series.
+        GANs in the bagged GAN member. Default (None): 1.
     max_samples : int or float, optional
         Training items per GAN, drawn without replacement (a float is a share
-        of the training items). Default (None): 256 for tables, every item for
+        of the training items). Default (None): 1024 for tables, every item for
         images and series. Training steps are counted on the subsample.
     neighbor_weight : float, optional
         Weight of the nearest-generated-sample term in ``"hybrid"``. Default
         (None): 0.5 for tables, 0 for images and series.
-    n_generated : int, default=4096
+    n_generated : int, default=1024
         Samples each generator draws, once after training, for the neighbor
         component (re-drawn identically from the seed on :meth:`load`).
     k_neighbors : int, default=5
         Nearest generated samples averaged in the neighbor component.
+    members : "auto" or sequence of str, default="auto"
+        Tables: the ensemble's members, ``"gan"`` plus any of ``"iforest"``,
+        ``"ecod"``, ``"knn"``; ``"auto"`` = ``("gan", "iforest", "knn")``
+        for tables and ``("gan",)`` for images and series (the only choice
+        there).
     gan_options : dict, optional
         Extra keyword arguments of the GAN module (``loss``, ``n_critic``,
         ``lr_g``, ``ema_decay``, ...).
@@ -155,6 +173,12 @@ class GANAnomalyDetector(BaseDetector):
     labels_ : ndarray of int
         0 / 1 labels of the training data.
     modality_ : str
+    members_ : tuple of str
+        The ensemble's members (``("gan", "iforest", "knn")`` for tables by default, ``("gan",)`` otherwise).
+    decision_components_ : DataFrame
+        Tables with several members: each member's standardised score of the
+        training rows (the kNN member leaves each row out of its own
+        neighbours); ``decision_scores_`` is their row sum.
     component_stats_ : dict
         Median and interquartile range of each raw component of the first GAN
         on the normal training data (``estimator_stats_``: one per GAN).
@@ -183,7 +207,7 @@ class GANAnomalyDetector(BaseDetector):
     def __init__(
         self,
         contamination: float = 0.1,
-        score: str = "hybrid",
+        score: str = "auto",
         modality: str = "auto",
         *,
         epochs: int | None = None,
@@ -203,8 +227,9 @@ class GANAnomalyDetector(BaseDetector):
         n_estimators: int | None = None,
         max_samples: int | float | None = None,
         neighbor_weight: float | None = None,
-        n_generated: int = 4096,
+        n_generated: int = 1024,
         k_neighbors: int = 5,
+        members="auto",
         gan_options: dict | None = None,
         trainer: Any = None,
         random_state: int | None = None,
@@ -231,6 +256,7 @@ class GANAnomalyDetector(BaseDetector):
         self.neighbor_weight = neighbor_weight
         self.n_generated = n_generated
         self.k_neighbors = k_neighbors
+        self.members = members
         self.gan_options = gan_options
         self.trainer = trainer
         self.random_state = random_state
@@ -265,6 +291,13 @@ class GANAnomalyDetector(BaseDetector):
             raise ValueError(f"max_samples must be None, an int >= 2 or a float in (0, 1], got {ms!r}")
         if (self.score == "neighbor" or (self.neighbor_weight or 0) > 0) and self.n_generated == 0:
             raise ValueError("the neighbor score needs n_generated > 0 generated samples")
+        if not (isinstance(self.members, str) and self.members == "auto"):
+            if isinstance(self.members, str) or not hasattr(self.members, "__iter__"):
+                raise ValueError(f"members must be 'auto' or a list of names from {MEMBERS}, got {self.members!r}")
+            names = list(self.members)
+            bad = [m for m in names if m not in MEMBERS]
+            if bad or not names or len(set(names)) != len(names):
+                raise ValueError(f"members must be distinct names from {MEMBERS} (at least one), got {self.members!r}")
         if self.lambda_ is not None:
             _real(self.lambda_, "lambda_", 0.0, 1.0)
         if self.discriminator_weight is not None:
@@ -273,7 +306,8 @@ class GANAnomalyDetector(BaseDetector):
         _real(self.inversion_lr, "inversion_lr", 1e-12, 1e3)
         if self.gan_options is not None and not isinstance(self.gan_options, dict):
             raise TypeError(f"gan_options must be a dict or None, got {type(self.gan_options).__name__}")
-        if self.encoder_epochs == 0 and self.inversion_steps == 0 and self.score not in ("discriminator", "neighbor"):
+        if self.encoder_epochs == 0 and self.inversion_steps == 0 and self.score not in ("discriminator", "neighbor",
+                                                                                         "auto"):
             raise ValueError("encoder_epochs=0 needs inversion_steps > 0 to find latents for the reconstruction score")
 
     def _resolve_modality(self, X) -> str:
@@ -366,6 +400,7 @@ class GANAnomalyDetector(BaseDetector):
         """
         self._check_params()
         self.modality_ = self._resolve_modality(X)
+        self.score_, self.members_ = self._resolve_score_and_members()
         data = self._encode(X, fitting=True)
         n = len(data)
         normal = np.ones(n, dtype=bool)
@@ -385,7 +420,8 @@ class GANAnomalyDetector(BaseDetector):
         batch = self.batch_size or min(64 if self.modality_ == "series" else 256, n_sub)
         if batch > n_sub:
             raise ValueError(f"batch_size={batch} is larger than max_samples={n_sub} rows per estimator")
-        steps = (300, 150) if self.modality_ == "series" else (600, 300)
+        steps = (300, 150) if self.modality_ == "series" else (
+            _TABLE_DEFAULTS if self.modality_ == "tabular" else _OTHER_DEFAULTS)["steps"]
         epochs = self.epochs or auto_epochs(n_sub, batch, steps[0])
         enc_epochs = self.encoder_epochs if self.encoder_epochs is not None else auto_epochs(n_sub, batch, steps[1])
         if not self._needs_encoder():
@@ -420,9 +456,79 @@ class GANAnomalyDetector(BaseDetector):
                 stats[k] = {"median": med.tolist(), "iqr": iqr.tolist()}
             self.estimator_stats_.append(stats)
         self.component_stats_ = self.estimator_stats_[0]
-        self.decision_scores_ = self._score_encoded(data)
+        self._fit_members(train, seed)
+        # training rows are scored as the members saw them (the kNN member leaves each row out of its neighbours)
+        own = self._training_positions(n, normal)
+        if own is not None:
+            self.decision_components_ = pd.DataFrame(self._member_z(data, own))
+            self.decision_scores_ = self.decision_components_.to_numpy().sum(1)
+        else:
+            self.decision_scores_ = self._score_encoded(data)
         self._process_decision_scores()
         return self
+
+    def _resolve_score_and_members(self) -> tuple[str, tuple[str, ...]]:
+        auto = _TABLE_DEFAULTS if self.modality_ == "tabular" else _OTHER_DEFAULTS
+        score = auto["score"] if self.score == "auto" else self.score
+        members = tuple(auto["members"]) if isinstance(self.members, str) else tuple(self.members)
+        if "gan" not in members:
+            raise ValueError(f"members must include 'gan' (the GAN is this detector's core), got {self.members!r}")
+        if self.modality_ != "tabular" and members != ("gan",):
+            raise ValueError(f"classical members {[m for m in members if m != 'gan']} are for tables only; "
+                             f"{self.modality_} data takes members=('gan',) (or 'auto')")
+        if score == "neighbor" and self.n_generated == 0:
+            raise ValueError("the neighbor score needs n_generated > 0 generated samples")
+        return score, members
+
+    def _training_positions(self, n: int, normal: np.ndarray) -> np.ndarray | None:
+        """Position of each encoded row among the training items (-1: not a training row); tables only."""
+        if self.modality_ != "tabular" or len(self.members_) == 1:
+            return None
+        pos = np.full(n, -1)
+        pos[normal] = np.arange(int(normal.sum()))
+        return pos
+
+    # ------------------------------------------------------------- members
+    def _fit_members(self, train: np.ndarray, seed: int) -> None:
+        """Fit the classical members and standardise every member's score on the training items."""
+        from ganaug.anomaly.classical import SCORERS
+
+        self._members = {}
+        self.member_stats_ = {}
+        if len(self.members_) == 1:
+            return
+        gan = self._gan_score(train)
+        self.member_stats_["gan"] = _robust_stats(gan)
+        for name in self.members_:
+            if name == "gan":
+                continue
+            scorer = SCORERS[name]()
+            if "random_state" in scorer.get_params():
+                scorer.set_params(random_state=seed)
+            scorer.fit(train)
+            self._members[name] = scorer
+            self.member_stats_[name] = _robust_stats(scorer.decision_scores_)
+
+    def _member_z(self, items: np.ndarray, own: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Each member's score, standardised by its median and IQR on the training items."""
+        out = {}
+        for name in self.members_:
+            if name == "gan":
+                raw = self._gan_score(items)
+            else:
+                scorer = self._members[name]
+                raw = scorer.decision_function(items)
+                if own is not None:  # training rows keep the scores the member gave them in fit
+                    at = own >= 0
+                    raw[at] = scorer.decision_scores_[own[at]]
+            st = self.member_stats_[name]
+            out[name] = (raw - st["median"]) / st["iqr"]
+        return out
+
+    def _gan_score(self, items: np.ndarray) -> np.ndarray:
+        if self.modality_ != "series":
+            return self._combine(self._components(items))
+        return self._fold(self._combine(self._components(self._windows(items))), len(items))
 
     @property
     def _backend(self):
@@ -446,11 +552,12 @@ class GANAnomalyDetector(BaseDetector):
 
     def _weights(self) -> dict[str, float]:
         """Weight of each standardised component in the score."""
-        if self.score == "reconstruction":
+        score = getattr(self, "score_", self.score)
+        if score == "reconstruction":
             return {"residual": 1.0}
-        if self.score == "discriminator":
+        if score == "discriminator":
             return {"discriminator": 1.0}
-        if self.score == "neighbor":
+        if score == "neighbor":
             return {"neighbor": 1.0}
         auto = _TABLE_DEFAULTS if self.modality_ == "tabular" else _OTHER_DEFAULTS
 
@@ -522,10 +629,10 @@ class GANAnomalyDetector(BaseDetector):
         pos = (np.arange(values.shape[0])[:, None] + np.arange(self.window)).ravel()
         return np.bincount(pos, weights=values.ravel(), minlength=T) / np.bincount(pos, minlength=T)
 
-    def _score_encoded(self, data: np.ndarray) -> np.ndarray:
-        if self.modality_ != "series":
-            return self._combine(self._components(data))
-        return self._fold(self._combine(self._components(self._windows(data))), len(data))
+    def _score_encoded(self, data: np.ndarray, own: np.ndarray | None = None) -> np.ndarray:
+        if len(self.members_) == 1:
+            return self._gan_score(data)
+        return sum(self._member_z(data, own).values())
 
     def decision_function(self, X) -> np.ndarray:
         """Anomaly score of each row (image, time step): higher = more abnormal."""
@@ -533,16 +640,23 @@ class GANAnomalyDetector(BaseDetector):
         return self._score_encoded(self._encode(X, fitting=False))
 
     def score_components(self, X) -> pd.DataFrame:
-        """The standardised components (residual, feature, discriminator) of each row, side by side.
+        """Every part of the score of each row, side by side: each member alone, then the GAN's components.
 
-        For a series, each component is averaged per time step as in
+        With several members (the table default), the columns ``gan``,
+        ``iforest``, ``knn`` ... are each member's score standardised by its
+        median and IQR on the training rows (the score is their sum); the
+        columns ``residual``, ``feature``, ``discriminator``, ``neighbor`` are
+        the GAN's own standardised components (those it computes). For a
+        series, each component is averaged per time step as in
         :meth:`decision_function`.
         """
         check_is_fitted(self, ["decision_scores_"])
         data = self._encode(X, fitting=False)
         series = self.modality_ == "series"
-        parts = self._components(self._windows(data) if series else data)
         cols = {}
+        if len(self.members_) > 1:
+            cols.update(self._member_z(data))
+        parts = self._components(self._windows(data) if series else data)
         for k in _COMPONENTS:
             if k in parts:
                 v = parts[k]
@@ -567,8 +681,14 @@ class GANAnomalyDetector(BaseDetector):
             "n_labelled_anomalies": self.n_labelled_anomalies_,
             "threshold": self.threshold_,
             "n_channels": getattr(self, "n_channels_", None),
+            "score": self.score_,
+            "members": list(self.members_),
+            "member_stats": self.member_stats_,
+            "member_params": {k: to_jsonable(m.get_params()) for k, m in self._members.items()},
         }
         tensors = {f"est{i}.{k}": v for i, be in enumerate(self._backends) for k, v in be.tensors().items()}
+        for name, member in self._members.items():
+            tensors.update({f"member.{name}.{k}": torch.as_tensor(np.asarray(v)) for k, v in member.get_state().items()})
         tensors["decision_scores"] = torch.as_tensor(np.asarray(self.decision_scores_, dtype=np.float64))
         save_model_dir(path, config, tensors)
 
@@ -614,6 +734,27 @@ class GANAnomalyDetector(BaseDetector):
         det.history_ = []
         if config.get("n_channels") is not None:
             det.n_channels_ = int(config["n_channels"])
+        det.score_ = config.get("score", params.get("score", "hybrid"))
+        if det.score_ == "auto":  # cannot happen for files written by fit; kept for hand-made configs
+            det.score_ = (_TABLE_DEFAULTS if det.modality_ == "tabular" else _OTHER_DEFAULTS)["score"]
+        det.members_ = tuple(config.get("members", ["gan"]))
+        det.member_stats_ = dict(config.get("member_stats", {}))
+        det._members = det._load_members(config.get("member_params", {}), tensors)
         det.decision_scores_ = tensors["decision_scores"].numpy().astype(np.float64)
         det._process_decision_scores()
         return det
+
+    def _load_members(self, params: dict, tensors: dict) -> dict:
+        from ganaug.anomaly.classical import SCORERS
+
+        out = {}
+        for name in self.members_:
+            if name == "gan":
+                continue
+            if name not in SCORERS:
+                raise ModelFormatError(f"unknown detector member {name!r} in the saved model")
+            prefix = f"member.{name}."
+            state = {k[len(prefix):]: v.numpy() for k, v in tensors.items() if k.startswith(prefix)}
+            cls = SCORERS[name]
+            out[name] = cls.from_state(state) if name == "ecod" else cls.from_state(state, params.get(name, {}))
+        return out

@@ -1,4 +1,4 @@
-"""Few labelled anomalies: synthesize anomalies from the few you have, and keep the GAN's unsupervised view.
+"""Few labelled anomalies: the unsupervised view as features, a weighted classifier, and a label-aware blend.
 
 The setting is ADBench's *weakly supervised* one (Han et al., NeurIPS 2022):
 thousands of unlabelled rows (mostly normal, some unknown anomalies) and a
@@ -6,17 +6,26 @@ handful of confirmed anomalies. :class:`FewLabelAnomalyDetector` does, in one
 ``fit(X, y)`` (``y`` = 1 for a confirmed anomaly, 0 for everything else):
 
 1. **unsupervised view** -- a :class:`~ganaug.anomaly.GANAnomalyDetector`
-   trained on the unlabelled rows (any pyod-style detector can take its place);
-2. **synthesis** -- a :class:`~ganaug.augment.tabular.TabularAugmenter`
-   conditioned on the label generates anomalies from the confirmed ones
-   (any imbalanced-learn sampler can take its place);
-3. **supervised view** -- a classifier (default ``HistGradientBoostingClassifier``)
-   learns confirmed + generated anomalies against the unlabelled rows;
-4. **label-aware score** -- both scores are mapped to their quantile among the
+   (its GAN, isolation-forest and nearest-neighbour members) trained on the
+   unlabelled rows (any pyod-style detector can take its place);
+2. **representation** -- each member's standardised score is appended to the
+   row's features, as XGBOD does with unsupervised scores (Zhao & Hryniewicki,
+   2018): a classifier can then say "far from the data *and* like the known
+   anomalies";
+3. **supervised view** -- a classifier (default ``HistGradientBoostingClassifier``
+   with balanced class weights) learns the confirmed anomalies (and, if
+   asked, anomalies generated from them by a label-conditioned
+   :class:`~ganaug.augment.tabular.TabularAugmenter`: a complement, never a
+   replacement) against the unlabelled rows;
+4. **label-aware score** -- both views are mapped to their quantile among the
    unlabelled training rows and averaged with weight
-   ``w = n_labelled / (n_labelled + prior_strength)`` on the supervised one:
-   one label barely moves the unsupervised ranking, fifty labels mostly
-   replace it.
+   ``w = n_labelled / (n_labelled + prior_strength)`` on the supervised one.
+   The unsupervised quantile breaks the classifier's many ties and keeps the
+   ranking sensible where the labels say nothing.
+
+The defaults (representation, class weights, ``prior_strength=0.25``, no
+generated anomalies) were chosen on ADBench sets outside the benchmark
+(``pipelines/anomaly_dev_tuning.py``; docs/anomaly_fewlabel.md).
 
 :func:`mask_labels` is the protocol's label hiding (keep a ratio of the known
 anomalies labelled, at least one), for evaluating on fully labelled data.
@@ -26,6 +35,8 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -115,6 +126,17 @@ class _Quantile:
         self.top = float(ref[-1])
         self.scale = float(q3 - q1) or float(ref.std()) or 1.0
 
+    def get_state(self) -> dict[str, np.ndarray]:
+        return {"values": self.values, "levels": self.levels, "bounds": np.array([self.top, self.scale])}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "_Quantile":
+        q = cls.__new__(cls)
+        q.values = np.asarray(state["values"], dtype=np.float64)
+        q.levels = np.asarray(state["levels"], dtype=np.float64)
+        q.top, q.scale = (float(v) for v in np.asarray(state["bounds"], dtype=np.float64))
+        return q
+
     def __call__(self, s: np.ndarray) -> np.ndarray:
         s = np.asarray(s, dtype=np.float64)
         u = np.interp(s, self.values, self.levels, left=0.0)
@@ -128,13 +150,15 @@ class FewLabelAnomalyDetector(BaseDetector):
 
     ``fit(X, y)`` takes ``y = 1`` for a confirmed anomaly and ``y = 0`` for
     every other row (normal *or not yet known*: the unlabelled rows may hold
-    anomalies). It trains a GAN detector on the unlabelled rows, generates
-    anomalies from the confirmed ones with a label-conditioned
-    :class:`~ganaug.augment.tabular.TabularAugmenter`, trains a classifier on
-    confirmed + generated anomalies against the unlabelled rows, and scores a
-    row by the weighted average of the two views' quantiles (the supervised
-    weight ``n_labelled / (n_labelled + prior_strength)`` grows with the
-    labels you have). Higher = more abnormal.
+    anomalies). It fits an unsupervised detector on the unlabelled rows,
+    appends its members' scores to the features, trains a class-weighted
+    classifier on the confirmed anomalies against the unlabelled rows, and
+    scores a row by the weighted average of the two views' quantiles (the
+    supervised weight ``n_labelled / (n_labelled + prior_strength)`` grows
+    with the labels you have). Higher = more abnormal.
+
+    With no confirmed anomaly ``fit`` refuses (use
+    :class:`~ganaug.anomaly.GANAnomalyDetector`, the unsupervised view alone).
 
     Parameters
     ----------
@@ -142,28 +166,34 @@ class FewLabelAnomalyDetector(BaseDetector):
         Expected share of anomalies, in (0, 0.5]; sets ``threshold_``.
     detector : "gan", None or estimator, default="gan"
         Unsupervised view. ``"gan"``: ``GANAnomalyDetector(contamination,
-        random_state)`` with its defaults; ``None``: none (the score is the
-        classifier's alone); or any pyod-style detector with ``fit`` and
-        ``decision_function`` (cloned, fitted on the unlabelled rows).
-    augmenter : "gan", None or sampler, default="gan"
-        Anomaly synthesis. ``"gan"``: a small ``TabularAugmenter`` (about 150
-        steps, widths 64, no calibration) fitted on all rows with ``y`` as the
-        condition; a class of one row is given twice (the augmenter needs
-        two rows per class). A ``TabularAugmenter`` instance is cloned and
-        used as it is; any other imbalanced-learn sampler runs
-        ``fit_resample`` with its own strategy; ``None``: no synthesis.
+        random_state)`` with its defaults (GAN, isolation forest and
+        nearest-neighbour members); ``None``: none (the score is the
+        classifier's alone, on the raw features); or any pyod-style detector
+        with ``fit`` and ``decision_function`` (cloned, fitted on the
+        unlabelled rows).
+    augmenter : None, "gan" or sampler, default=None
+        Anomaly synthesis, added to the confirmed anomalies. ``None`` (the
+        default: generated anomalies did not help on the development sets,
+        see docs/anomaly_fewlabel.md); ``"gan"``: a small ``TabularAugmenter``
+        (about 150 steps, widths 64, no calibration) fitted on all rows with
+        ``y`` as the condition, generating ``n_synthetic`` anomalies; a
+        ``TabularAugmenter`` instance is cloned and used as it is; any other
+        imbalanced-learn sampler runs ``fit_resample`` with its own strategy.
     estimator : classifier, optional
         Supervised view, cloned (default
-        ``HistGradientBoostingClassifier(random_state=...)``); needs
-        ``predict_proba``.
+        ``HistGradientBoostingClassifier(class_weight="balanced",
+        random_state=...)``); needs ``predict_proba``.
+    representation : {"scores", "raw"}, default="scores"
+        Classifier features: ``"scores"`` = the row plus the detector
+        members' standardised scores (XGBOD's idea); ``"raw"`` = the row only.
     n_synthetic : "auto" or int, default="auto"
         Generated anomalies (ganaug augmenter): "auto" = as many as make both
         classes the same size.
-    prior_strength : float, default=5.0
+    prior_strength : float, default=0.25
         Labels at which the two views weigh the same; 0 = classifier only.
     prefit_detector : bool, default=False
         ``detector`` is already fitted (e.g. shared between runs); it is used
-        as it is, not refitted.
+        as it is, not refitted, and its scores of ``X`` are the features.
     random_state : int, optional
         One seed for the detector, the augmenter and the classifier.
 
@@ -176,6 +206,8 @@ class FewLabelAnomalyDetector(BaseDetector):
         Generated anomalies the classifier saw.
     weight_ : float
         Weight of the supervised view in the score.
+    score_features_ : list of str
+        Names of the detector scores appended to the features.
     decision_scores_, threshold_, labels_ : as pyod
 
     Examples
@@ -185,7 +217,7 @@ class FewLabelAnomalyDetector(BaseDetector):
     >>> rng = np.random.default_rng(0)
     >>> X = np.vstack([rng.normal(size=(300, 3)), rng.normal(4.0, 0.5, size=(12, 3))])
     >>> y = np.zeros(len(X), dtype=int); y[-12:-10] = 1          # two confirmed, ten unknown
-    >>> det = FewLabelAnomalyDetector(detector=None, augmenter=None, random_state=0).fit(X, y)
+    >>> det = FewLabelAnomalyDetector(detector=None, random_state=0).fit(X, y)
     >>> det.n_labelled_anomalies_, round(det.weight_, 2)
     (2, 1.0)
     >>> s = det.decision_function(X)
@@ -197,10 +229,11 @@ class FewLabelAnomalyDetector(BaseDetector):
         self,
         contamination: float = 0.1,
         detector="gan",
-        augmenter="gan",
+        augmenter=None,
         estimator=None,
+        representation: str = "scores",
         n_synthetic="auto",
-        prior_strength: float = 5.0,
+        prior_strength: float = 0.25,
         prefit_detector: bool = False,
         random_state=None,
     ) -> None:
@@ -208,6 +241,7 @@ class FewLabelAnomalyDetector(BaseDetector):
         self.detector = detector
         self.augmenter = augmenter
         self.estimator = estimator
+        self.representation = representation
         self.n_synthetic = n_synthetic
         self.prior_strength = prior_strength
         self.prefit_detector = prefit_detector
@@ -223,6 +257,8 @@ class FewLabelAnomalyDetector(BaseDetector):
         if not (isinstance(ns, str) and ns == "auto") and (
                 isinstance(ns, bool) or not isinstance(ns, numbers.Integral) or ns < 0):
             raise ValueError(f"n_synthetic must be 'auto' or an int >= 0, got {ns!r}")
+        if self.representation not in ("scores", "raw"):
+            raise ValueError(f"representation must be 'scores' or 'raw', got {self.representation!r}")
         if isinstance(self.detector, str) and self.detector != "gan":
             raise ValueError(f"detector must be 'gan', None or a detector object, got {self.detector!r}")
         if self.detector is not None and not isinstance(self.detector, str) and not (
@@ -255,7 +291,7 @@ class FewLabelAnomalyDetector(BaseDetector):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Numeric table (scale it first; no missing values).
+            Numeric table (scale it first; no missing values: NaN or inf is an error).
         y : array-like of 0/1
             1 = confirmed anomaly (at least one); 0 = unlabelled (normal or
             unknown). Only these labels are used.
@@ -277,31 +313,36 @@ class FewLabelAnomalyDetector(BaseDetector):
 
         # 1. unsupervised view, on the unlabelled rows only
         self.detector_ = self._fit_detector(unlabelled, seed)
-        # 2. synthesis from the confirmed anomalies
+        # 2. representation: the rows plus the detector's member scores (training rows as the detector saw them)
+        F, unsup = self._features(X, unlabelled_mask=~pos, fitting=True)
+        # 3. supervised view: confirmed (+ generated) anomalies against the unlabelled rows
         X_syn = self._synthesize(X, y, seed)
         self.n_synthetic_ = int(len(X_syn))
-        # 3. supervised view: confirmed + generated anomalies against the unlabelled rows
-        if self.estimator is None:
-            from sklearn.ensemble import HistGradientBoostingClassifier
-
-            est = HistGradientBoostingClassifier(random_state=seed % (2**32))
-        else:
-            est = clone(self.estimator)
-            if "random_state" in est.get_params() and est.get_params()["random_state"] is None:
-                est.set_params(random_state=seed % (2**32))
-        X_fit = np.vstack([X, X_syn]) if len(X_syn) else X
-        y_fit = np.concatenate([y, np.ones(len(X_syn), dtype=np.int64)])
-        self.estimator_ = est.fit(X_fit, y_fit)
+        F_fit, y_fit = F, y
+        if len(X_syn):
+            F_fit = np.vstack([F, self._features(X_syn)[0]])
+            y_fit = np.concatenate([y, np.ones(len(X_syn), dtype=np.int64)])
+        self.estimator_ = self._make_estimator(seed).fit(F_fit, y_fit)
         # 4. both views as quantiles of the unlabelled training rows
-        self._sup_ref = _Quantile(self._supervised(unlabelled))
+        self._sup_ref = _Quantile(self._supervised(F[~pos]))
         if self.detector_ is not None:
-            self._unsup_ref = _Quantile(self._unsupervised(unlabelled))
+            self._unsup_ref = _Quantile(unsup[~pos])
             self.weight_ = n_lab / (n_lab + float(self.prior_strength)) if self.prior_strength else 1.0
         else:
             self.weight_ = 1.0
-        self.decision_scores_ = self.decision_function(X)
+        self.decision_scores_ = self._blend(F, unsup)
         self._process_decision_scores()
         return self
+
+    def _make_estimator(self, seed: int):
+        if self.estimator is None:
+            from sklearn.ensemble import HistGradientBoostingClassifier
+
+            return HistGradientBoostingClassifier(class_weight="balanced", random_state=seed % (2**32))
+        est = clone(self.estimator)
+        if "random_state" in est.get_params() and est.get_params()["random_state"] is None:
+            est.set_params(random_state=seed % (2**32))
+        return est
 
     def _fit_detector(self, unlabelled: np.ndarray, seed: int):
         if self.detector is None:
@@ -319,6 +360,53 @@ class FewLabelAnomalyDetector(BaseDetector):
                 det.set_params(random_state=seed)
         return det.fit(unlabelled)
 
+    # ------------------------------------------------------ representation
+    def _detector_scores(self, X: np.ndarray, train_rows: np.ndarray | None = None) -> pd.DataFrame:
+        """The detector's member scores of ``X``; rows marked in ``train_rows`` take the scores of its fit."""
+        det = self.detector_
+        comps = getattr(det, "decision_components_", None)
+        members = list(getattr(det, "members_", ()))
+        if len(members) > 1:
+            if train_rows is None or comps is None:
+                return det.score_components(X)[members].reset_index(drop=True)
+            out = np.empty((len(X), len(members)))
+            out[train_rows] = comps[members].to_numpy()
+            if (~train_rows).any():
+                out[~train_rows] = det.score_components(X[~train_rows])[members].to_numpy()
+            return pd.DataFrame(out, columns=members)
+        if train_rows is not None and hasattr(det, "decision_scores_") and len(det.decision_scores_) == train_rows.sum():
+            raw = np.empty(len(X))
+            raw[train_rows] = np.asarray(det.decision_scores_, dtype=np.float64).ravel()
+            if (~train_rows).any():
+                raw[~train_rows] = np.asarray(det.decision_function(X[~train_rows]), dtype=np.float64).ravel()
+        else:
+            raw = np.asarray(det.decision_function(X), dtype=np.float64).ravel()
+        return pd.DataFrame({"detector": raw})
+
+    def _features(self, X: np.ndarray, unlabelled_mask: np.ndarray | None = None,
+                  fitting: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        """``(features, unsupervised score)``: ``X`` plus the detector's standardised scores
+        (``representation="scores"``), and their sum (None without a detector)."""
+        if self.detector_ is None:
+            if fitting:
+                self.score_features_ = []
+            return X, None
+        train_rows = unlabelled_mask if (fitting and not self.prefit_detector) else None
+        scores = self._detector_scores(X, train_rows)
+        if fitting:
+            if scores.shape[1] == 1:  # a single raw score: standardise it on the unlabelled rows
+                ref = scores.to_numpy()[unlabelled_mask, 0]
+                q1, med, q3 = np.percentile(ref, [25, 50, 75])
+                self._score_scale = (float(med), float(q3 - q1) or float(ref.std()) or 1.0)
+            else:
+                self._score_scale = (0.0, 1.0)
+            self.score_features_ = list(scores.columns) if self.representation == "scores" else []
+        med, iqr = self._score_scale
+        z = (scores.to_numpy(dtype=np.float64) - med) / iqr
+        unsup = z.sum(1)
+        return (np.hstack([X, z]) if self.representation == "scores" else X), unsup
+
+    # ----------------------------------------------------------- synthesis
     def _default_augmenter(self, n_rows: int, seed: int):
         from ganaug.augment.tabular import TabularAugmenter
 
@@ -359,26 +447,123 @@ class FewLabelAnomalyDetector(BaseDetector):
         return extra
 
     # -------------------------------------------------------------- scoring
-    def _supervised(self, X: np.ndarray) -> np.ndarray:
-        return np.asarray(self.estimator_.predict_proba(X)[:, 1], dtype=np.float64)
+    def _supervised(self, F: np.ndarray) -> np.ndarray:
+        return np.asarray(self.estimator_.predict_proba(F)[:, 1], dtype=np.float64)
 
-    def _unsupervised(self, X: np.ndarray) -> np.ndarray:
-        return np.asarray(self.detector_.decision_function(X), dtype=np.float64).ravel()
+    def _blend(self, F: np.ndarray, unsup: np.ndarray | None) -> np.ndarray:
+        sup = self._sup_ref(self._supervised(F))
+        if unsup is None:
+            return sup
+        return (1.0 - self.weight_) * self._unsup_ref(unsup) + self.weight_ * sup
 
     def score_components(self, X) -> pd.DataFrame:
-        """The two views of each row: ``unsupervised`` (detector score, NaN without one) and
-        ``supervised`` (the classifier's anomaly probability)."""
+        """The views of each row: ``unsupervised`` (the detector's standardised score, NaN without one),
+        ``supervised`` (the classifier's anomaly probability), and each detector member's standardised score."""
         check_is_fitted(self, ["estimator_", "weight_"])
         X = self._check_X(X, reset=False)
-        unsup = self._unsupervised(X) if self.detector_ is not None else np.full(len(X), np.nan)
-        return pd.DataFrame({"unsupervised": unsup, "supervised": self._supervised(X)})
+        F, unsup = self._features(X)
+        out = {"unsupervised": unsup if unsup is not None else np.full(len(X), np.nan),
+               "supervised": self._supervised(F)}
+        if self.detector_ is not None:
+            members = self._detector_scores(X)
+            for c in members.columns:
+                out[c] = members[c].to_numpy()
+        return pd.DataFrame(out)
 
     def decision_function(self, X) -> np.ndarray:
         """Anomaly score of each row (higher = more abnormal): the weighted average of the views' quantiles."""
         check_is_fitted(self, ["estimator_", "weight_"])
         X = self._check_X(X, reset=False)
-        sup = self._sup_ref(self._supervised(X))
-        if self.detector_ is None:
-            return sup
-        unsup = self._unsup_ref(self._unsupervised(X))
-        return (1.0 - self.weight_) * unsup + self.weight_ * sup
+        return self._blend(*self._features(X))
+
+    # ---------------------------------------------------------- persistence
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the fitted detector to a directory, never with pickle.
+
+        The classifier is stored with skops (``skops.io``: scikit-learn's own
+        types only), the GAN detector and a ganaug augmenter in their own
+        ganaug model folders (``detector/``, ``augmenter/``), everything else
+        as JSON and safetensors; every file is hash-checked on :meth:`load`.
+        A custom (non-ganaug) detector cannot be saved: ``save`` says so.
+        """
+        import torch
+        from skops.io import dumps
+
+        from ganaug.anomaly.detector import GANAnomalyDetector
+        from ganaug.io import save_model_dir, to_jsonable
+
+        check_is_fitted(self, ["estimator_", "weight_"])
+        if self.detector_ is not None and not isinstance(self.detector_, GANAnomalyDetector):
+            raise TypeError(f"cannot save a FewLabelAnomalyDetector whose detector is a "
+                            f"{type(self.detector_).__name__}: only ganaug's GANAnomalyDetector (or None) is saved "
+                            "without pickle")
+        out = Path(path)
+        params = {k: v for k, v in self.get_params(deep=False).items() if k not in ("detector", "augmenter", "estimator")}
+        config = {
+            "estimator": "FewLabelAnomalyDetector",
+            "params": to_jsonable(params),
+            "detector": None if self.detector_ is None else "detector",
+            "augmenter": "augmenter" if self._saves_augmenter() else None,
+            "estimator_class": f"{type(self.estimator_).__module__}.{type(self.estimator_).__qualname__}",
+            "seed": self.seed_,
+            "n_features_in": self.n_features_in_,
+            "n_labelled_anomalies": self.n_labelled_anomalies_,
+            "n_synthetic": self.n_synthetic_,
+            "weight": self.weight_,
+            "score_features": list(self.score_features_),
+            "score_scale": list(getattr(self, "_score_scale", (0.0, 1.0))),
+        }
+        tensors = {"estimator.skops": torch.as_tensor(np.frombuffer(dumps(self.estimator_), dtype=np.uint8).copy()),
+                   "decision_scores": torch.as_tensor(np.asarray(self.decision_scores_, dtype=np.float64))}
+        refs = {"sup": self._sup_ref, **({"unsup": self._unsup_ref} if self.detector_ is not None else {})}
+        for name, ref in refs.items():
+            tensors.update({f"{name}_ref.{k}": torch.as_tensor(v) for k, v in ref.get_state().items()})
+        save_model_dir(out, config, tensors)
+        if self.detector_ is not None:
+            self.detector_.save(out / "detector")
+        if self._saves_augmenter():
+            self.augmenter_.save(out / "augmenter")
+
+    def _saves_augmenter(self) -> bool:
+        from ganaug.augment.tabular import TabularAugmenter
+
+        return isinstance(self.augmenter_, TabularAugmenter)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "FewLabelAnomalyDetector":
+        """Read a detector written by :meth:`save` (hashes checked, no pickle, skops with trusted types only)."""
+        from ganaug.anomaly.classical import loads_trusted
+        from ganaug.anomaly.detector import GANAnomalyDetector
+        from ganaug.exceptions import ModelFormatError
+        from ganaug.io import load_model_dir
+
+        src = Path(path)
+        config, tensors = load_model_dir(src)
+        if config.get("estimator") != "FewLabelAnomalyDetector":
+            raise ModelFormatError(f"{str(path)!r} holds a {config.get('estimator')!r}, not a FewLabelAnomalyDetector")
+        det = cls(**config["params"])
+        det.seed_ = int(config["seed"])
+        det.n_features_in_ = int(config["n_features_in"])
+        det.n_labelled_anomalies_ = int(config["n_labelled_anomalies"])
+        det.n_synthetic_ = int(config["n_synthetic"])
+        det.weight_ = float(config["weight"])
+        det.score_features_ = list(config["score_features"])
+        det._score_scale = tuple(float(v) for v in config["score_scale"])
+        det.estimator_ = loads_trusted(tensors["estimator.skops"].numpy().tobytes())
+        det.detector_ = GANAnomalyDetector.load(src / "detector") if config["detector"] else None
+        det.augmenter_ = None
+        if config.get("augmenter"):
+            from ganaug.augment.tabular import TabularAugmenter
+
+            det.augmenter_ = TabularAugmenter.load(src / "augmenter")
+
+        def ref(name):
+            prefix = f"{name}_ref."
+            return _Quantile.from_state({k[len(prefix):]: v.numpy() for k, v in tensors.items() if k.startswith(prefix)})
+
+        det._sup_ref = ref("sup")
+        if det.detector_ is not None:
+            det._unsup_ref = ref("unsup")
+        det.decision_scores_ = tensors["decision_scores"].numpy().astype(np.float64)
+        det._process_decision_scores()
+        return det

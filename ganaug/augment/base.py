@@ -505,6 +505,11 @@ class BaseAugmenter(SamplerMixin, BaseEstimator):
     def load(cls, path):
         """Load an augmenter saved with :meth:`save`; refuses altered or incompatible files."""
         config, tensors = load_model_dir(path)
+        detector = config.get("estimator")
+        if cls is BaseAugmenter and detector in ("GANAnomalyDetector", "FewLabelAnomalyDetector"):
+            # ganaug.load also reads the anomaly detectors (their own loaders check the files again)
+            module = "ganaug.anomaly.detector" if detector == "GANAnomalyDetector" else "ganaug.anomaly.fewlabel"
+            return getattr(importlib.import_module(module), detector).load(path)
         name = config.get("class")
         target = _REGISTRY.get(name)
         if target is None:

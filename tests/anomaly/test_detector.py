@@ -27,6 +27,14 @@ def breastw(shared_data):
 
 
 @pytest.fixture(scope="module")
+def fitted_hybrid(breastw):
+    """The GAN alone, all four components, five bagged GANs (the table default before the classical members)."""
+    X, y = breastw
+    return GANAnomalyDetector(contamination=0.1, random_state=0, score="hybrid", members=("gan",), n_estimators=5,
+                              max_samples=256, **TINY).fit(X)
+
+
+@pytest.fixture(scope="module")
 def fitted(breastw):
     X, y = breastw
     return GANAnomalyDetector(contamination=0.1, random_state=0, **TINY).fit(X)
@@ -40,7 +48,16 @@ def test_pyod_contract(fitted, breastw):
     # threshold_ flags about `contamination` of the training data
     assert abs(det.labels_.mean() - 0.1) <= 0.02
     scores = det.decision_function(X[:50])
-    np.testing.assert_allclose(scores, det.decision_scores_[:50], rtol=1e-5, atol=1e-6)
+    # training rows: the GAN and isolation-forest members score them as any row; the kNN member leaves each
+    # row out of its own neighbours (as pyod's KNN does for decision_scores_), so only it can score them higher
+    comp = det.score_components(X[:50])
+    train = det.decision_components_.iloc[:50]
+    assert list(det.members_) == ["gan", "iforest", "knn"]
+    for member in ("gan", "iforest"):
+        np.testing.assert_allclose(comp[member], train[member], rtol=1e-5, atol=1e-6)
+    assert (train["knn"].to_numpy() >= comp["knn"].to_numpy() - 1e-3).all()  # float32 distances
+    assert (train["knn"].to_numpy() > comp["knn"].to_numpy() + 1e-3).any()
+    np.testing.assert_allclose(det.decision_scores_, det.decision_components_.to_numpy().sum(1))
     pred = det.predict(X[:50])
     np.testing.assert_array_equal(pred, (scores > det.threshold_).astype(int))
     for method in ("linear", "unify"):
@@ -58,7 +75,8 @@ def test_pyod_contract(fitted, breastw):
         det.predict_proba(X[:5], method="softmax")
 
 
-def test_score_types_and_components(fitted, breastw):
+def test_score_types_and_components(fitted_hybrid, breastw):
+    fitted = fitted_hybrid
     X, y = breastw
     comps = fitted.score_components(X)
     assert list(comps.columns) == ["residual", "feature", "discriminator", "neighbor"]
@@ -98,7 +116,8 @@ def test_y_given_trains_on_normal_rows_only(breastw):
         GANAnomalyDetector(**TINY).fit(X, np.ones(len(X)))
 
 
-def test_batched_inversion_matches_per_sample(fitted, breastw):
+def test_batched_inversion_matches_per_sample(fitted_hybrid, breastw):
+    fitted = fitted_hybrid
     X, _ = breastw
     be = fitted._backend
     x = torch.as_tensor(fitted._codec.transform(X[:6]))
@@ -201,7 +220,8 @@ def test_save_load_roundtrip_without_pickle(fitted, breastw, tmp_path):
         GANAnomalyDetector.load(tmp_path / "det")
 
 
-def test_scoring_is_batched(fitted, breastw, monkeypatch):
+def test_scoring_is_batched(fitted_hybrid, breastw, monkeypatch):
+    fitted = fitted_hybrid
     X, _ = breastw
     calls = []
     be = fitted._backend

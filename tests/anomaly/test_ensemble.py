@@ -10,6 +10,8 @@ from sklearn.metrics import roc_auc_score
 from ganaug.anomaly import GANAnomalyDetector
 
 TINY = dict(epochs=4, encoder_epochs=4, hidden_dim=16, latent_dim=8)
+#: the GAN alone with its four components (the table default before the classical members)
+HYBRID = dict(score="hybrid", members=("gan",))
 
 
 @pytest.fixture(scope="module")
@@ -18,9 +20,27 @@ def wbc(shared_data):
     return d["X"].astype(np.float64), d["y"].astype(np.int64)
 
 
-def test_table_defaults_bag_five_gans_on_subsamples(wbc):
+def test_table_defaults_one_gan_and_two_classical_members(wbc):
     X, _ = wbc
     det = GANAnomalyDetector(random_state=0, **TINY).fit(X)
+    assert det.n_estimators_ == 1 and det.max_samples_ == min(1024, len(X))
+    assert det.members_ == ("gan", "iforest", "knn") and det.score_ == "neighbor"
+    assert det._backends[0].encoder is None  # the neighbor score needs no encoder
+    # the score is the sum of the members' scores, each standardised on the training rows
+    comps = det.score_components(X[:60])
+    np.testing.assert_allclose(det.decision_function(X[:60]), comps[["gan", "iforest", "knn"]].sum(1), rtol=1e-6)
+    for name in det.members_:
+        z = det.decision_components_[name]
+        assert abs(float(np.median(z))) < 1e-9
+    # without the classical members it is the GAN member's score alone
+    gan_only = GANAnomalyDetector(random_state=0, members=("gan",), **TINY).fit(X)
+    np.testing.assert_allclose(gan_only.decision_function(X[:60]), gan_only.score_components(X[:60])["neighbor"],
+                               rtol=1e-6)
+
+
+def test_bagging_five_gans_on_subsamples(wbc):
+    X, _ = wbc
+    det = GANAnomalyDetector(random_state=0, n_estimators=5, max_samples=256, **HYBRID, **TINY).fit(X)
     assert det.n_estimators_ == 5 and det.max_samples_ == min(256, len(X))
     assert len(det.estimator_stats_) == 5
     # each GAN has its own seed and rows: their generators differ
@@ -49,6 +69,20 @@ def test_max_samples_forms_and_single_gan(wbc):
 def test_bad_max_samples(wbc, bad):
     with pytest.raises(ValueError, match="max_samples"):
         GANAnomalyDetector(max_samples=bad, **TINY).fit(wbc[0])
+
+
+@pytest.mark.parametrize("members", [(), ("iforest",), ("gan", "gan"), ("gan", "lof"), "gan"])
+def test_bad_members(wbc, members):
+    with pytest.raises(ValueError, match="members"):
+        GANAnomalyDetector(members=members, **TINY).fit(wbc[0])
+
+
+def test_classical_members_are_for_tables_only():
+    from ganaug.datasets import load_internal_bleeding
+
+    _, test, _ = load_internal_bleeding()
+    with pytest.raises(ValueError, match="tables only"):
+        GANAnomalyDetector(window=16, members=("gan", "iforest"), epochs=1, encoder_epochs=1).fit(test[:600])
 
 
 @pytest.mark.parametrize("name,value", [("n_estimators", 0), ("k_neighbors", 0), ("n_generated", -1),
@@ -86,7 +120,7 @@ def test_injected_anomaly_tops_every_component(wbc):
     X, y = wbc
     normal = X[y == 0]
     det = GANAnomalyDetector(n_estimators=2, epochs=60, encoder_epochs=30, hidden_dim=16, latent_dim=8,
-                             random_state=2).fit(normal)
+                             random_state=2, **HYBRID).fit(normal)
     spike = normal.max(0) + 3 * np.ptp(normal, axis=0)
     comps = det.score_components(np.vstack([normal, spike]))
     for k in ("residual", "feature", "neighbor"):
@@ -120,14 +154,16 @@ def test_loads_a_detector_saved_before_the_ensemble(wbc, tmp_path):
 
     X, _ = wbc
     old = dict(n_estimators=1, max_samples=None, lambda_=0.1, discriminator_weight=0.0, neighbor_weight=0.0)
-    det = GANAnomalyDetector(random_state=0, **old, **TINY).fit(X)
+    det = GANAnomalyDetector(random_state=0, **old, **HYBRID, **TINY).fit(X)
     det.save(tmp_path / "new")
     config, tensors = load_model_dir(tmp_path / "new")
     est = config.pop("estimators")[0]
     config.pop("max_samples")
     config["gan_kwargs"], config["component_stats"] = est["gan_kwargs"], est["component_stats"]
-    for k in ("n_estimators", "max_samples", "neighbor_weight", "n_generated", "k_neighbors"):
+    for k in ("n_estimators", "max_samples", "neighbor_weight", "n_generated", "k_neighbors", "members"):
         config["params"].pop(k)
+    for k in ("score", "members", "member_stats", "member_params"):
+        config.pop(k)
     tensors = {k[5:] if k.startswith("est0.") else k: v for k, v in tensors.items()}
     save_model_dir(tmp_path / "old", config, tensors)
     back = GANAnomalyDetector.load(tmp_path / "old")

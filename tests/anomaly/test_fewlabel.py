@@ -99,15 +99,19 @@ def test_only_kept_labels_reach_the_classifier_detector_and_augmenter():
                                   estimator=_RecordingClassifier("clf"), random_state=0).fit(X, y_kept)
     (X_fit, y_fit), = _LOGS["clf"]
     n = len(X)
-    # the real rows come first with exactly the kept labels: the hidden anomalies are 0
-    np.testing.assert_array_equal(X_fit[:n], X)
+    # the real rows come first with exactly the kept labels: the hidden anomalies are 0; the detector's
+    # standardised score of each row is one more feature (XGBOD's representation)
+    assert X_fit.shape[1] == X.shape[1] + 1 and det.score_features_ == ["detector"]
+    np.testing.assert_array_equal(X_fit[:n, :4], X)
+    med, iqr = det._score_scale
+    np.testing.assert_allclose(X_fit[:n, 4], (det.detector_.decision_function(X) - med) / iqr)
     np.testing.assert_array_equal(y_fit[:n], y_kept)
     assert y_fit[hidden].sum() == 0
     # the extra rows are synthetic anomalies, copies of labelled rows only (RandomOverSampler)
     extra = X_fit[n:]
     assert len(extra) == det.n_synthetic_ == n - 2 * 4 and (y_fit[n:] == 1).all()
     labelled_rows = {tuple(r) for r in X[y_kept == 1]}
-    assert all(tuple(r) in labelled_rows for r in extra)
+    assert all(tuple(r) in labelled_rows for r in extra[:, :4])
     # the detector saw the unlabelled rows (hidden anomalies included), without labels
     (X_det, y_det), = _LOGS["det"]
     np.testing.assert_array_equal(X_det, X[y_kept == 0])
@@ -135,7 +139,7 @@ def test_one_labelled_anomaly_works_with_the_gan_augmenter():
     det = FewLabelAnomalyDetector(detector=_tiny_gan(), augmenter=_tiny_aug(), n_synthetic=50,
                                   random_state=0).fit(X, y_one)
     assert det.n_labelled_anomalies_ == 1 and det.n_synthetic_ == 50
-    assert det.weight_ == pytest.approx(1 / 6)
+    assert det.weight_ == pytest.approx(1 / 1.25)  # prior_strength 0.25
     s = det.decision_function(X)
     assert np.isfinite(s).all()
     hidden = (y == 1) & (y_one == 0)
@@ -146,7 +150,8 @@ def test_one_labelled_anomaly_works_with_the_gan_augmenter():
 def test_pyod_contract_and_clone():
     X, y = _data()
     y_kept = mask_labels(y, 0.5, random_state=0)
-    det = FewLabelAnomalyDetector(contamination=0.1, detector=_tiny_gan(), augmenter=None, random_state=0)
+    det = FewLabelAnomalyDetector(contamination=0.1, detector=_tiny_gan(members=("gan",)), augmenter=None,
+                                  random_state=0)
     assert clone(det).get_params()["contamination"] == 0.1
     det.fit(X, y_kept)
     n = len(X)
@@ -158,8 +163,8 @@ def test_pyod_contract_and_clone():
     p = det.predict_proba(X)
     assert p.shape == (n, 2) and np.allclose(p.sum(1), 1)
     comp = det.score_components(X)
-    assert list(comp.columns) == ["unsupervised", "supervised"] and len(comp) == n
-    assert det.weight_ == pytest.approx(8 / 13) and det.n_synthetic_ == 0 and det.augmenter_ is None
+    assert list(comp.columns) == ["unsupervised", "supervised", "detector"] and len(comp) == n
+    assert det.weight_ == pytest.approx(8 / 8.25) and det.n_synthetic_ == 0 and det.augmenter_ is None
 
 
 def test_without_detector_the_score_is_the_classifiers_and_prefit_detector_is_not_refitted():
@@ -167,13 +172,82 @@ def test_without_detector_the_score_is_the_classifiers_and_prefit_detector_is_no
     y_kept = mask_labels(y, 0.25, random_state=0)
     sup = FewLabelAnomalyDetector(detector=None, augmenter=None, random_state=0).fit(X, y_kept)
     assert sup.weight_ == 1.0 and sup.score_components(X)["unsupervised"].isna().all()
-    clf = HistGradientBoostingClassifier(random_state=0).fit(X, y_kept)
+    clf = HistGradientBoostingClassifier(class_weight="balanced", random_state=0).fit(X, y_kept)
     order = np.argsort(clf.predict_proba(X)[:, 1], kind="stable")
     assert np.all(np.diff(sup.decision_function(X)[order]) >= -1e-12)  # same ranking as the plain classifier
     _LOGS.clear()
     pre = _RecordingDetector("pre").fit(X)
     FewLabelAnomalyDetector(detector=pre, prefit_detector=True, augmenter=None, random_state=0).fit(X, y_kept)
     assert len(_LOGS["pre"]) == 1  # used as it is, not refitted
+
+
+def test_default_representation_appends_each_members_score_and_training_rows_leave_themselves_out():
+    X, y = _data()
+    y_kept = mask_labels(y, 0.25, random_state=0)
+    _LOGS.clear()
+    det = FewLabelAnomalyDetector(detector=_tiny_gan(), estimator=_RecordingClassifier("clf"),
+                                  random_state=0).fit(X, y_kept)
+    assert det.score_features_ == ["gan", "iforest", "knn"] and det.augmenter_ is None
+    (X_fit, _), = _LOGS["clf"]
+    unl = y_kept == 0
+    # unlabelled rows: the members' scores from the detector's own fit (kNN without the row itself)
+    np.testing.assert_allclose(X_fit[unl, 4:], det.detector_.decision_components_.to_numpy())
+    # labelled anomalies were not in the detector's training rows: scored as new rows
+    np.testing.assert_allclose(X_fit[~unl, 4:], det.detector_.score_components(X[~unl])[det.score_features_],
+                               rtol=1e-6, atol=1e-6)
+    raw = FewLabelAnomalyDetector(detector=_tiny_gan(), representation="raw", estimator=_RecordingClassifier("raw"),
+                                  random_state=0).fit(X, y_kept)
+    (X_raw, _), = _LOGS["raw"]
+    assert X_raw.shape == X.shape and raw.score_features_ == []
+
+
+def test_save_load_roundtrip_without_pickle_and_tampering_refused(tmp_path):
+    import json
+
+    import ganaug
+    from ganaug.exceptions import ModelFormatError
+
+    X, y = _data()
+    y_kept = mask_labels(y, 0.25, random_state=0)
+    det = FewLabelAnomalyDetector(detector=_tiny_gan(), augmenter=_tiny_aug(), n_synthetic=20,
+                                  random_state=0).fit(X, y_kept)
+    det.save(tmp_path / "few")
+    back = ganaug.load(tmp_path / "few")
+    assert isinstance(back, FewLabelAnomalyDetector) and isinstance(back.augmenter_, TabularAugmenter)
+    np.testing.assert_array_equal(back.decision_function(X), det.decision_function(X))
+    np.testing.assert_array_equal(back.predict(X), det.predict(X))
+    assert back.weight_ == det.weight_ and back.threshold_ == det.threshold_
+    # no pickle anywhere: the classifier is a skops byte string inside safetensors
+    assert not list((tmp_path / "few").rglob("*.pkl"))
+    cfg = tmp_path / "few" / "config.json"
+    c = json.loads(cfg.read_text())
+    c["weight"] = 0.0
+    cfg.write_text(json.dumps(c))
+    with pytest.raises(ModelFormatError, match="altered"):
+        FewLabelAnomalyDetector.load(tmp_path / "few")
+    # the GAN detector's own folder is checked as well
+    det.save(tmp_path / "few2")
+    w = tmp_path / "few2" / "detector" / "weights.safetensors"
+    w.write_bytes(w.read_bytes()[:-8] + b"\x00" * 8)
+    with pytest.raises(ModelFormatError):
+        ganaug.load(tmp_path / "few2")
+
+
+def test_save_refuses_a_custom_detector(tmp_path):
+    X, y = _data()
+    det = FewLabelAnomalyDetector(detector=_RecordingDetector("x"), random_state=0).fit(X, mask_labels(y, 0.25, 0))
+    with pytest.raises(TypeError, match="only ganaug's GANAnomalyDetector"):
+        det.save(tmp_path / "custom")
+
+
+def test_skops_loader_refuses_untrusted_types():
+    from skops.io import dumps
+
+    from ganaug.anomaly.classical import loads_trusted
+    from ganaug.exceptions import ModelFormatError
+
+    with pytest.raises(ModelFormatError, match="does not trust"):
+        loads_trusted(dumps(_RecordingClassifier("evil")))
 
 
 # -------------------------------------------------------------- bad input
@@ -205,6 +279,7 @@ def test_bad_X_and_params():
     for params, err, match in [
         ({"contamination": 0.7}, ValueError, "contamination"),
         ({"prior_strength": -1}, ValueError, "prior_strength"),
+        ({"representation": "both"}, ValueError, "representation"),
         ({"n_synthetic": -5}, ValueError, "n_synthetic"),
         ({"detector": "iforest"}, ValueError, "detector"),
         ({"augmenter": "smote"}, ValueError, "augmenter"),
