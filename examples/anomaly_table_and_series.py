@@ -25,8 +25,8 @@ steps of the labelled anomaly.
 
 Run
 ---
-    python examples/anomaly_table_and_series.py           # realistic: default training length (7.5 min measured on a busy 2-core machine)
-    python examples/anomaly_table_and_series.py --fast    # 3 epochs each (< 1 min)
+    python examples/anomaly_table_and_series.py           # realistic: default training length
+    python examples/anomaly_table_and_series.py --fast    # 3 epochs each
 
 Writes ``results.csv``, ``table_scores.png`` and ``series_scores.png`` to ``--out``.
 """

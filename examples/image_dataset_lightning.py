@@ -20,8 +20,8 @@ What it shows
 
 Run
 ---
-    python examples/image_dataset_lightning.py            # realistic: 30 GAN epochs, 10 CNN epochs (12.7 min measured on a busy 2-core machine)
-    python examples/image_dataset_lightning.py --fast     # 2 GAN epochs, 2 CNN epochs (< 1 min; the images are still noise)
+    python examples/image_dataset_lightning.py            # realistic: 30 GAN epochs, 10 CNN epochs
+    python examples/image_dataset_lightning.py --fast     # 2 GAN epochs, 2 CNN epochs (the images are still noise)
 
 Writes ``results.csv`` and ``samples.png`` (synthetic rare digits) to ``--out``.
 To train on a GPU, pass ``accelerator="gpu"`` to both trainers (the

@@ -23,8 +23,8 @@ For paired data (an input and its target for each image), use
 
 Run
 ---
-    python examples/image_translation_cyclegan.py           # realistic: 2000 + 200 digits, 15 epochs (13 min measured on a busy 2-core machine)
-    python examples/image_translation_cyclegan.py --fast    # 300 + 60 digits, 2 epochs (< 1 min; translations still rough)
+    python examples/image_translation_cyclegan.py           # realistic: 2000 + 200 digits, 15 epochs
+    python examples/image_translation_cyclegan.py --fast    # 300 + 60 digits, 2 epochs (translations still rough)
 
 Writes ``results.csv``, ``translations.png`` and the saved model ``translator/`` to ``--out``.
 """

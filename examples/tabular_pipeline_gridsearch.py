@@ -19,8 +19,8 @@ categories natively.
 
 Run
 ---
-    python examples/tabular_pipeline_gridsearch.py            # realistic: 150 GAN epochs, 3-fold CV (about 15 min on 2 cores, estimated)
-    python examples/tabular_pipeline_gridsearch.py --fast     # tiny GANs, 2-fold CV (< 1 min)
+    python examples/tabular_pipeline_gridsearch.py            # realistic: 150 GAN epochs, 3-fold CV
+    python examples/tabular_pipeline_gridsearch.py --fast     # tiny GANs, 2-fold CV
 
 Writes ``results.csv`` (one row per arm) to ``--out``.
 

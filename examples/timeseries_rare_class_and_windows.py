@@ -24,8 +24,8 @@ statistics of real and synthetic windows and saves a plot.
 
 Run
 ---
-    python examples/timeseries_rare_class_and_windows.py           # realistic: 300 + 60 GAN epochs (about 10-20 min on 2 cores, estimated)
-    python examples/timeseries_rare_class_and_windows.py --fast    # a few epochs, fewer days (< 1 min)
+    python examples/timeseries_rare_class_and_windows.py           # realistic: 300 + 60 GAN epochs
+    python examples/timeseries_rare_class_and_windows.py --fast    # a few epochs, fewer days
 
 Writes ``rare_class.csv``, ``windows_stats.csv`` and ``windows.png`` to ``--out``.
 """

@@ -15,8 +15,8 @@ augment"). The table may be mixed-type with missing values.
 Run
 ---
     python examples/utility_report_csv.py --csv my_data.csv --target label   # your data
-    python examples/utility_report_csv.py                                     # bundled credit table (about 25 min on 2 cores, estimated)
-    python examples/utility_report_csv.py --fast                              # 2 folds, tiny GAN (< 1 min)
+    python examples/utility_report_csv.py                                     # bundled credit table
+    python examples/utility_report_csv.py --fast                              # 2 folds, tiny GAN
 
 Without ``--csv``, the bundled credit table (``ganaug.datasets.load_credit``)
 is first written to a temporary CSV, so the code path is the one your file

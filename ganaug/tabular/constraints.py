@@ -42,6 +42,8 @@ Examples
 
 from __future__ import annotations
 
+import operator
+
 import numbers
 import numpy as np
 import pandas as pd
@@ -465,6 +467,27 @@ class _Sign(Constraint):
     def _zero(self, series: pd.Series):
         return pd.Timedelta(0) if _family(series) == "timedelta" else 0
 
+    #: ``(strict comparison, inclusive comparison)`` of the value against zero
+    _compare: tuple = ()
+
+    def is_valid(self, frame: pd.DataFrame, state: dict | None = None) -> np.ndarray:
+        """True where the value has the required sign (zero allowed unless strict) or is missing.
+
+        Parameters
+        ----------
+        frame : DataFrame
+        state : dict, optional
+            Unused.
+
+        Returns
+        -------
+        ndarray of bool
+        """
+        x = frame[self.column]
+        strict, inclusive = self._compare
+        ok = _as_bool((strict if self.strict else inclusive)(x, self._zero(x)))
+        return ok | _is_missing(x)
+
     def to_dict(self) -> dict:
         """JSON form: ``{"type": ..., "column": ..., "strict": ...}``.
 
@@ -492,24 +515,7 @@ class Positive(_Sign):
     """
 
     _name = "Positive"
-
-    def is_valid(self, frame: pd.DataFrame, state: dict | None = None) -> np.ndarray:
-        """True where the value is >= 0 (> 0 if strict) or missing.
-
-        Parameters
-        ----------
-        frame : DataFrame
-        state : dict, optional
-            Unused.
-
-        Returns
-        -------
-        ndarray of bool
-        """
-        x = frame[self.column]
-        zero = self._zero(x)
-        ok = _as_bool(x > zero) if self.strict else _as_bool(x >= zero)
-        return ok | _is_missing(x)
+    _compare = (operator.gt, operator.ge)
 
 
 class Negative(_Sign):
@@ -529,24 +535,7 @@ class Negative(_Sign):
     """
 
     _name = "Negative"
-
-    def is_valid(self, frame: pd.DataFrame, state: dict | None = None) -> np.ndarray:
-        """True where the value is <= 0 (< 0 if strict) or missing.
-
-        Parameters
-        ----------
-        frame : DataFrame
-        state : dict, optional
-            Unused.
-
-        Returns
-        -------
-        ndarray of bool
-        """
-        x = frame[self.column]
-        zero = self._zero(x)
-        ok = _as_bool(x < zero) if self.strict else _as_bool(x <= zero)
-        return ok | _is_missing(x)
+    _compare = (operator.lt, operator.le)
 
 
 def _combination_keys(frame: pd.DataFrame, columns) -> np.ndarray:
