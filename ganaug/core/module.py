@@ -8,7 +8,9 @@ A subclass supplies networks and data plumbing only:
 * optionally :meth:`GANModule.generate` / :meth:`GANModule.discriminate` when
   the networks take other arguments, and the extra-loss hooks
   :meth:`GANModule.discriminator_extra_loss` / :meth:`GANModule.generator_extra_loss`
-  (ACGAN classifier, InfoGAN mutual information, a tabular condition loss...).
+  (ACGAN classifier, InfoGAN mutual information, a tabular condition loss...)
+  and :meth:`GANModule.discriminator_logit_loss` (a term on the
+  discriminator's own outputs, e.g. LeCam regularisation).
 
 How a step works (losses, ``n_critic``, gradient penalty, weight clipping,
 label smoothing, instance noise, unrolled discriminator, generator EMA, the
@@ -203,6 +205,15 @@ class GANModule(pl.LightningModule):
         """Extra term added to the generator loss (e.g. InfoGAN, condition loss)."""
         return None
 
+    def discriminator_logit_loss(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor | None:
+        """Extra term on the discriminator's logits ``(N,)`` for the step's real and fake batch.
+
+        Added to the discriminator loss right after the adversarial loss
+        (e.g. LeCam regularisation); a subclass may also read the logits here
+        (e.g. the overfitting signal of adaptive augmentation). Default: none.
+        """
+        return None
+
     def generator_parameters(self):
         """Parameters updated by the generator optimiser."""
         return self.generator.parameters()
@@ -288,6 +299,9 @@ class GANModule(pl.LightningModule):
         real_logits, real_extras = self._logits(real_in, cond)
         fake_logits, fake_extras = self._logits(fake_in, fake_cond)
         d_loss = self.adversarial_loss.discriminator_loss(real_logits, fake_logits)
+        logit_term = self.discriminator_logit_loss(real_logits, fake_logits)
+        if logit_term is not None:
+            d_loss = d_loss + logit_term
         logs: dict[str, float] = {}
         if self.adversarial_loss.is_wasserstein:
             logs["wasserstein"] = float((real_logits.mean() - fake_logits.mean()).detach())

@@ -1,7 +1,7 @@
 """Image modality: conditional image GAN, image encoding, classifier and plots."""
 
 from ganaug.image.classifier import CNNClassifier, SmallCNN
-from ganaug.image.diffaugment import diff_augment
+from ganaug.image.diffaugment import adaptive_augment, diff_augment
 from ganaug.image.encoding import ImageEncoder, check_images
 from ganaug.image.model import ConditionalImageGAN
 from ganaug.image.networks import ImageDiscriminator, ImageGenerator
@@ -17,6 +17,7 @@ __all__ = [
     "ImageGenerator",
     "Pix2Pix",
     "SmallCNN",
+    "adaptive_augment",
     "check_images",
     "diff_augment",
     "image_grid",

@@ -18,6 +18,11 @@ Policies (comma-separated, applied in this order):
 
 Everything is vectorised over the batch (no Python loop over images) and uses
 the torch random stream (``generator=`` for repeatable draws).
+
+:func:`adaptive_augment` applies the same operations each with a probability
+``p`` per image, the augmentation of adaptive discriminator augmentation
+(ADA, Karras et al., 2020), where ``p`` follows the discriminator's
+overfitting signal (see :class:`ganaug.image.ConditionalImageGAN`).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["AVAILABLE_POLICIES", "diff_augment", "parse_policy"]
+__all__ = ["AVAILABLE_POLICIES", "adaptive_augment", "diff_augment", "parse_policy"]
 
 AVAILABLE_POLICIES = ("color", "translation", "cutout")
 
@@ -135,4 +140,51 @@ def diff_augment(x: Tensor, policy: str | tuple = "color,translation,cutout",
         raise ValueError(f"diff_augment expects images (N, C, H, W), got shape {tuple(x.shape)}")
     for name in parse_policy(policy):
         x = _FUNCS[name](x, generator)
+    return x
+
+
+def adaptive_augment(x: Tensor, p: float | Tensor, policy: str | tuple = "color,translation,cutout",
+                     generator: torch.Generator | None = None) -> Tensor:
+    """Apply each operation of ``policy`` to each image with probability ``p``; differentiable in ``x``.
+
+    The augmentation of ADA (Karras et al., 2020): every operation is drawn
+    independently per image, so with ``p`` small most images reach the
+    discriminator untouched and the generator cannot learn the augmentations
+    (they do not leak into its images). ``p = 0`` returns ``x`` itself
+    unchanged, ``p = 1`` is :func:`diff_augment`.
+
+    Parameters
+    ----------
+    x : Tensor
+        Images ``(N, C, H, W)``.
+    p : float or 0-d Tensor
+        Probability in [0, 1] (a tensor stays on its device: no host sync).
+    policy : str or tuple of str
+        Operations from :data:`AVAILABLE_POLICIES`, applied in this order.
+    generator : torch.Generator, optional
+
+    Returns
+    -------
+    Tensor of the same shape.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from ganaug.image.diffaugment import adaptive_augment
+    >>> x = torch.ones(4, 1, 8, 8)
+    >>> bool(torch.equal(adaptive_augment(x, 0.0), x)), bool(torch.equal(adaptive_augment(x, 1.0), x))
+    (True, False)
+    """
+    if x.dim() != 4:
+        raise ValueError(f"adaptive_augment expects images (N, C, H, W), got shape {tuple(x.shape)}")
+    if not isinstance(p, Tensor):
+        if isinstance(p, bool) or not 0.0 <= float(p) <= 1.0:
+            raise ValueError(f"augmentation probability p must be in [0, 1], got {p!r}")
+        if float(p) == 0.0:
+            return x
+    p = torch.as_tensor(p, dtype=x.dtype, device=x.device)
+    n = x.shape[0]
+    for name in parse_policy(policy):
+        apply = _rand((n, 1, 1, 1), x, generator) < p
+        x = torch.where(apply, _FUNCS[name](x, generator), x)
     return x

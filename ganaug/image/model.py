@@ -17,7 +17,7 @@ from ganaug.core.latent import sample_latent
 from ganaug.core.layers import AuxiliaryClassifierHead, infogan_loss, sample_infogan_codes
 from ganaug.core.losses import mode_seeking_loss
 from ganaug.core.module import GANModule
-from ganaug.image.diffaugment import diff_augment, parse_policy
+from ganaug.image.diffaugment import adaptive_augment, diff_augment, parse_policy
 from ganaug.image.networks import CONDITIONINGS, ImageDiscriminator, ImageGenerator, stage_plan
 
 __all__ = ["ConditionalImageGAN"]
@@ -87,6 +87,34 @@ class ConditionalImageGAN(GANModule):
     conditional_bn : bool, default=True
         Class-conditional batch norm in the generator (besides the class
         embedding concatenated to the noise).
+    lecam_weight : float, default=0.0
+        LeCam regularisation (Tseng et al., 2021), for training on little
+        data: exponential moving averages ``alpha_R`` and ``alpha_F`` of the
+        discriminator's mean output on real and generated images are kept,
+        and ``lecam_weight * (mean((D(real) - alpha_F)^2) + mean((D(fake) - alpha_R)^2))``
+        is added to the discriminator loss, which keeps the discriminator's
+        outputs from drifting apart. 0 turns it off. The anchors are updated
+        with the batch before the term is computed; the first batch sets them.
+    lecam_decay : float, default=0.99
+        Decay of the LeCam moving averages.
+    ada_target : float, optional
+        Adaptive discriminator augmentation (ADA, Karras et al., 2020): real
+        and generated images fed to the discriminator are augmented with the
+        operations of ``ada_policy``, each drawn per image with probability
+        ``p``. Every ``ada_interval`` discriminator steps ``p`` moves up when
+        the overfitting signal ``r_t = E[sign(D(real))]`` is above
+        ``ada_target`` (0.6 in the paper) and down when below, clipped to
+        [0, 1]. None (default) turns it off. It stacks with ``diffaugment``;
+        use ``diffaugment=None`` for ADA alone.
+    ada_interval : int, default=4
+        Discriminator steps between two adjustments of ``p``.
+    ada_speed : float, default=10000
+        Real images the discriminator sees while ``p`` can move from 0 to 1
+        (the paper uses 500k on data sets of tens of thousands of images; a
+        few thousand images need a faster response). Each adjustment moves
+        ``p`` by ``images since the last adjustment / ada_speed``.
+    ada_policy : str, default="color,translation,cutout"
+        Operations of ADA (the differentiable ones of :mod:`ganaug.image.diffaugment`).
     lr_g, lr_d, betas, n_critic, ema_decay, **gan_options
         Passed to :class:`~ganaug.core.GANModule` (``ema_decay`` 0.999 by
         default: samples come from the averaged generator; its decay is warmed
@@ -132,6 +160,12 @@ class ConditionalImageGAN(GANModule):
         betas: tuple[float, float] = (0.5, 0.999),
         n_critic: int = 1,
         ema_decay: float | None = 0.999,
+        lecam_weight: float = 0.0,
+        lecam_decay: float = 0.99,
+        ada_target: float | None = None,
+        ada_interval: int = 4,
+        ada_speed: float = 10_000,
+        ada_policy: str | None = "color,translation,cutout",
         **gan_options: Any,
     ) -> None:
         if conditioning not in CONDITIONINGS:
@@ -155,6 +189,18 @@ class ConditionalImageGAN(GANModule):
             raise ValueError(f"aux_weight must be >= 0, got {aux_weight}")
         if float(diversity_weight) < 0:
             raise ValueError(f"diversity_weight must be >= 0, got {diversity_weight}")
+        if isinstance(lecam_weight, bool) or not float(lecam_weight) >= 0:
+            raise ValueError(f"lecam_weight must be >= 0, got {lecam_weight!r}")
+        if not 0.0 <= float(lecam_decay) < 1.0:
+            raise ValueError(f"lecam_decay must be in [0, 1), got {lecam_decay!r}")
+        if ada_target is not None and (isinstance(ada_target, bool) or not 0.0 <= float(ada_target) < 1.0):
+            raise ValueError(f"ada_target must be in [0, 1) or None, got {ada_target!r}")
+        if isinstance(ada_interval, bool) or int(ada_interval) != ada_interval or int(ada_interval) < 1:
+            raise ValueError(f"ada_interval must be a positive int, got {ada_interval!r}")
+        if isinstance(ada_speed, bool) or not float(ada_speed) > 0:
+            raise ValueError(f"ada_speed must be > 0 (images for p to go from 0 to 1), got {ada_speed!r}")
+        if ada_target is not None and not parse_policy(ada_policy):
+            raise ValueError("ada_policy must name at least one operation when ada_target is set")
         if spectral_norm is None:
             spectral_norm = not (isinstance(loss, str) and loss in _WASSERSTEIN)
         if progressive is True:
@@ -182,6 +228,23 @@ class ConditionalImageGAN(GANModule):
         self.diversity_weight = float(diversity_weight)
         self.grow_share = grow
         self.diffaugment_policy = parse_policy(diffaugment)
+        self.lecam_weight = float(lecam_weight)
+        self.lecam_decay = float(lecam_decay)
+        self.ada_target = None if ada_target is None else float(ada_target)
+        self.ada_interval = int(ada_interval)
+        self.ada_speed = float(ada_speed)
+        self.ada_policy = parse_policy(ada_policy)
+        # state of the options, only when they are on (a default model's state dict is unchanged)
+        if self.lecam_weight > 0:
+            self.register_buffer("lecam_ema_real", torch.zeros(()))
+            self.register_buffer("lecam_ema_fake", torch.zeros(()))
+            self.register_buffer("lecam_updates", torch.zeros((), dtype=torch.long))
+        if self.ada_target is not None:
+            self.register_buffer("ada_p", torch.zeros(()))
+            # sum of sign(D(real)) and number of real images since the last adjustment
+            self.register_buffer("_ada_stats", torch.zeros(2), persistent=False)
+        self._ada_steps = 0
+        self._lecam_term: Tensor | None = None
         self.generator = ImageGenerator(
             self.input_dim, self.n_classes, self.channels, self.image_size, width=width,
             conditional_bn=conditional_bn, progressive=grow > 0,
@@ -292,6 +355,8 @@ class ConditionalImageGAN(GANModule):
     def discriminate(self, x: Tensor, cond: Tensor | None = None):
         if self._in_step and self.diffaugment_policy:
             x = diff_augment(x, self.diffaugment_policy)
+        if self._in_step and self.ada_target is not None:
+            x = adaptive_augment(x, self.ada_p, self.ada_policy)
         if x.shape[-1] != self.discriminator_input_size():
             raise ValueError(f"discriminator expects {self.discriminator_input_size()}px images, got {tuple(x.shape)}")
         return self.discriminator(x, cond, stage=self.grow_stage, alpha=self.grow_alpha)
@@ -318,6 +383,46 @@ class ConditionalImageGAN(GANModule):
         if fake_term is not None:
             total = fake_term if total is None else total + fake_term
         return total
+
+    # ------------------------------------------------ low-data regularisation
+    def discriminator_logit_loss(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor | None:
+        """LeCam term (when ``lecam_weight > 0``); also collects ADA's overfitting signal."""
+        if self.ada_target is not None:
+            self._ada_observe(real_logits)
+        self._lecam_term = None
+        if self.lecam_weight <= 0:
+            return None
+        with torch.no_grad():
+            decay = torch.where(self.lecam_updates > 0, self.lecam_decay, 0.0)
+            self.lecam_ema_real.mul_(decay).add_((1.0 - decay) * real_logits.detach().mean())
+            self.lecam_ema_fake.mul_(decay).add_((1.0 - decay) * fake_logits.detach().mean())
+            self.lecam_updates += 1
+        term = self.lecam_weight * (
+            (real_logits - self.lecam_ema_fake).pow(2).mean() + (fake_logits - self.lecam_ema_real).pow(2).mean()
+        )
+        self._lecam_term = term.detach()
+        return term
+
+    @torch.no_grad()
+    def _ada_observe(self, real_logits: Tensor) -> None:
+        """Accumulate ``sign(D(real))``; every ``ada_interval`` calls, move ``p`` towards the target (no host sync)."""
+        logits = real_logits.detach().float()
+        self._ada_stats += torch.stack([torch.sign(logits).sum(), logits.new_tensor(float(logits.numel()))])
+        self._ada_steps += 1
+        if self._ada_steps % self.ada_interval:
+            return
+        r_t = self._ada_stats[0] / self._ada_stats[1].clamp_min(1.0)
+        step = torch.sign(r_t - self.ada_target) * self._ada_stats[1] / self.ada_speed
+        self.ada_p.copy_((self.ada_p + step.to(self.ada_p)).clamp(0.0, 1.0))
+        self._ada_stats.zero_()
+
+    def discriminator_loss(self, real: Tensor, cond: Tensor | None) -> tuple[Tensor, dict[str, float]]:
+        d_loss, logs = super().discriminator_loss(real, cond)
+        if self._lecam_term is not None:
+            logs["lecam"] = float(self._lecam_term)
+        if self.ada_target is not None:
+            logs["ada_p"] = float(self.ada_p)
+        return d_loss, logs
 
     def generator_extra_loss(self, real, fake, cond, fake_extras, z):
         total = self._extra(fake_extras, cond, z)
