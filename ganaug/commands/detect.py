@@ -10,14 +10,17 @@ __all__ = ["add_parser", "run"]
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "detect",
-        help="score every row of a CSV for anomalies (GAN discriminator and reconstruction)",
+        help="score every row of a CSV for anomalies (GAN, isolation-forest and kNN members)",
         description="Fit GANAnomalyDetector on the rows of a CSV (or load a saved detector) and write, per row, "
                     "the anomaly score (higher = more abnormal), the 0/1 label and the outlier probability.",
     )
     p.add_argument("input", help="CSV file; every column is a feature unless --drop / --label say otherwise")
     p.add_argument("-o", "--out", required=True, help="output CSV: the input columns plus score, label, probability")
     p.add_argument("--contamination", type=float, default=0.1, help="expected share of anomalies (default 0.1)")
-    p.add_argument("--score", choices=["hybrid", "reconstruction", "discriminator"], default="hybrid")
+    # the same names as GANAnomalyDetector.SCORES (kept here so that building the parser does not import torch;
+    # tests/commands checks they agree)
+    p.add_argument("--score", choices=["auto", "hybrid", "reconstruction", "discriminator", "neighbor"],
+                   default="auto", help="the GAN member's score; auto = neighbor for tables, hybrid for series")
     p.add_argument("--series", action="store_true",
                    help="the rows are the time steps of one series (scores per step from sliding windows)")
     p.add_argument("--window", type=int, default=32, help="window length for --series (default 32)")

@@ -68,3 +68,14 @@ def test_cli_detect_writes_scores(shared_data, tmp_path):
     assert main(["detect", str(src), "--drop", "id", "--model", str(model), "-o", str(again)]) == 0
     np.testing.assert_allclose(pd.read_csv(again)["anomaly_score"], res["anomaly_score"], rtol=1e-5)
     assert main(["detect", str(src), "--drop", "nope", "-o", str(again)]) == 2
+
+
+def test_cli_score_choices_are_the_detectors():
+    import argparse
+
+    from ganaug.anomaly.detector import SCORES
+    from ganaug.commands import detect
+
+    sub = detect.add_parser(argparse.ArgumentParser().add_subparsers())
+    (score,) = [a for a in sub._actions if a.dest == "score"]
+    assert set(score.choices) == set(SCORES) and score.default == "auto"
