@@ -25,6 +25,7 @@ several ``prior_strength`` values.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -69,8 +70,10 @@ def unsupervised_components(Ztr, Zte, seed, only=None, gan_params=None) -> dict[
 
 
 def _z(tr: np.ndarray, te: np.ndarray) -> np.ndarray:
-    q1, m, q3 = np.percentile(tr, [25, 50, 75])
-    return (te - m) / ((q3 - q1) or tr.std() or 1.0)
+    from ganaug.anomaly.classical import robust_stats
+
+    st = robust_stats(tr)
+    return (te - st["median"]) / st["iqr"]
 
 
 def _q(ref: np.ndarray, s: np.ndarray) -> np.ndarray:
@@ -173,11 +176,7 @@ def main(argv=None) -> int:
             old = dict(np.load(f)) if f.exists() else {}
             if old and not refresh:
                 continue
-            if f.exists() and refresh:
-                pass
             Ztr, Zte, ytr, yte = split_scale(X, y, seed)
-            import json
-
             members = [m for m in args.members.split(",") if m]
             if old and refresh:
                 members = [m for m in members if m in refresh]

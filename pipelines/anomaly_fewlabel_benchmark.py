@@ -131,14 +131,12 @@ class ClassicalEnsemble:
         return self
 
     def fit(self, X, y=None):
-        from ganaug.anomaly.classical import IsolationScorer, NearestNeighborScorer
+        from ganaug.anomaly.classical import IsolationScorer, NearestNeighborScorer, robust_stats
 
         self._scorers = {"iforest": IsolationScorer(random_state=self.random_state).fit(X),
                          "knn": NearestNeighborScorer(random_state=self.random_state).fit(X)}
-        self._stats = {}
-        for k, sc in self._scorers.items():
-            q1, med, q3 = np.percentile(sc.decision_scores_, [25, 50, 75])
-            self._stats[k] = (med, (q3 - q1) or float(np.std(sc.decision_scores_)) or 1.0)
+        self._stats = {k: (st["median"], st["iqr"]) for k, st in
+                       ((k, robust_stats(sc.decision_scores_)) for k, sc in self._scorers.items())}
         self.decision_components_ = pd.DataFrame(
             {k: (sc.decision_scores_ - self._stats[k][0]) / self._stats[k][1] for k, sc in self._scorers.items()})
         self.decision_scores_ = self.decision_components_.to_numpy().sum(1)

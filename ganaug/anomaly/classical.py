@@ -27,7 +27,19 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from ganaug.utils import seed_from_random_state
 
-__all__ = ["ECODScorer", "IsolationScorer", "NearestNeighborScorer", "SCORERS"]
+__all__ = ["ECODScorer", "IsolationScorer", "NearestNeighborScorer", "SCORERS", "robust_stats"]
+
+
+def robust_stats(v) -> dict[str, float]:
+    """Median and interquartile range of scores (the standard deviation, or 1, when the IQR is 0).
+
+    The scale every detector member (and the few-label detector's score
+    features) is standardised by: ``(score - median) / iqr``.
+    """
+    v = np.asarray(v, dtype=np.float64)
+    q1, med, q3 = np.percentile(v, [25, 50, 75])
+    iqr = q3 - q1 if q3 > q1 else (float(np.std(v)) or 1.0)
+    return {"median": float(med), "iqr": float(iqr)}
 
 
 def _as_rows(X, n_features: int | None = None) -> np.ndarray:
@@ -97,8 +109,8 @@ class ECODScorer(BaseEstimator):
                 "decision_scores": self.decision_scores_}
 
     @classmethod
-    def from_state(cls, state: dict) -> "ECODScorer":
-        s = cls()
+    def from_state(cls, state: dict, params: dict | None = None) -> "ECODScorer":
+        s = cls(**(params or {}))
         s.sorted_ = np.asarray(state["sorted"], dtype=np.float64)
         s.scale_ = np.asarray(state["scale"], dtype=np.float64)
         s.skew_sign_ = np.asarray(state["skew_sign"], dtype=np.float64)
@@ -184,8 +196,8 @@ class NearestNeighborScorer(BaseEstimator):
         return {"reference": self.reference_, "decision_scores": self.decision_scores_}
 
     @classmethod
-    def from_state(cls, state: dict, params: dict) -> "NearestNeighborScorer":
-        s = cls(**params)
+    def from_state(cls, state: dict, params: dict | None = None) -> "NearestNeighborScorer":
+        s = cls(**(params or {}))
         s.reference_ = np.asarray(state["reference"], dtype=np.float64)
         s.decision_scores_ = np.asarray(state["decision_scores"], dtype=np.float64)
         s.n_features_in_ = s.reference_.shape[1]
@@ -241,8 +253,8 @@ class IsolationScorer(BaseEstimator):
         return {"skops": blob, "decision_scores": self.decision_scores_}
 
     @classmethod
-    def from_state(cls, state: dict, params: dict) -> "IsolationScorer":
-        s = cls(**params)
+    def from_state(cls, state: dict, params: dict | None = None) -> "IsolationScorer":
+        s = cls(**(params or {}))
         s.forest_ = loads_trusted(np.asarray(state["skops"], dtype=np.uint8).tobytes())
         s.decision_scores_ = np.asarray(state["decision_scores"], dtype=np.float64)
         s.n_features_in_ = int(s.forest_.n_features_in_)

@@ -30,11 +30,10 @@ _COMPONENTS = ("residual", "feature", "discriminator", "neighbor")
 #: its generated samples, in an ensemble with an isolation forest and a nearest-neighbour scorer. The weights below
 #: are those of ``score="hybrid"`` on tables (all four GAN components).
 _TABLE_DEFAULTS = {"n_estimators": 1, "max_samples": 1024, "lambda_": 0.5, "discriminator_weight": 0.5,
-                   "neighbor_weight": 0.5, "score": "neighbor", "members": ("gan", "iforest", "knn"),
-                   "steps": (600, 300)}
+                   "neighbor_weight": 0.5, "score": "neighbor", "members": ("gan", "iforest", "knn")}
 #: images and series keep a single GAN on every item and the AnoGAN weighting (residual + 0.1 feature matching)
 _OTHER_DEFAULTS = {"n_estimators": 1, "max_samples": None, "lambda_": 0.1, "discriminator_weight": 0.0,
-                   "neighbor_weight": 0.0, "score": "hybrid", "members": ("gan",), "steps": (600, 300)}
+                   "neighbor_weight": 0.0, "score": "hybrid", "members": ("gan",)}
 
 
 def _count(value, name: str, low: int, allow_none: bool = False) -> int | None:
@@ -49,13 +48,6 @@ def _real(value, name: str, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not low <= float(value) <= high:
         raise ValueError(f"{name} must be a number in [{low}, {high}], got {value!r}")
     return float(value)
-
-
-def _robust_stats(v: np.ndarray) -> dict[str, float]:
-    """Median and interquartile range (the standard deviation, or 1, when the IQR is 0)."""
-    q1, med, q3 = np.percentile(np.asarray(v, dtype=np.float64), [25, 50, 75])
-    iqr = q3 - q1 if q3 > q1 else (float(np.std(v)) or 1.0)
-    return {"median": float(med), "iqr": float(iqr)}
 
 
 class GANAnomalyDetector(BaseDetector):
@@ -289,7 +281,7 @@ class GANAnomalyDetector(BaseDetector):
             or (ms < 2 if isinstance(ms, numbers.Integral) else not 0.0 < float(ms) <= 1.0)
         ):
             raise ValueError(f"max_samples must be None, an int >= 2 or a float in (0, 1], got {ms!r}")
-        if (self.score == "neighbor" or (self.neighbor_weight or 0) > 0) and self.n_generated == 0:
+        if (self.neighbor_weight or 0) > 0 and self.n_generated == 0:
             raise ValueError("the neighbor score needs n_generated > 0 generated samples")
         if not (isinstance(self.members, str) and self.members == "auto"):
             if isinstance(self.members, str) or not hasattr(self.members, "__iter__"):
@@ -306,9 +298,6 @@ class GANAnomalyDetector(BaseDetector):
         _real(self.inversion_lr, "inversion_lr", 1e-12, 1e3)
         if self.gan_options is not None and not isinstance(self.gan_options, dict):
             raise TypeError(f"gan_options must be a dict or None, got {type(self.gan_options).__name__}")
-        if self.encoder_epochs == 0 and self.inversion_steps == 0 and self.score not in ("discriminator", "neighbor",
-                                                                                         "auto"):
-            raise ValueError("encoder_epochs=0 needs inversion_steps > 0 to find latents for the reconstruction score")
 
     def _resolve_modality(self, X) -> str:
         if self.modality != "auto":
@@ -420,8 +409,7 @@ class GANAnomalyDetector(BaseDetector):
         batch = self.batch_size or min(64 if self.modality_ == "series" else 256, n_sub)
         if batch > n_sub:
             raise ValueError(f"batch_size={batch} is larger than max_samples={n_sub} rows per estimator")
-        steps = (300, 150) if self.modality_ == "series" else (
-            _TABLE_DEFAULTS if self.modality_ == "tabular" else _OTHER_DEFAULTS)["steps"]
+        steps = (300, 150) if self.modality_ == "series" else (600, 300)
         epochs = self.epochs or auto_epochs(n_sub, batch, steps[0])
         enc_epochs = self.encoder_epochs if self.encoder_epochs is not None else auto_epochs(n_sub, batch, steps[1])
         if not self._needs_encoder():
@@ -456,14 +444,17 @@ class GANAnomalyDetector(BaseDetector):
                 stats[k] = {"median": med.tolist(), "iqr": iqr.tolist()}
             self.estimator_stats_.append(stats)
         self.component_stats_ = self.estimator_stats_[0]
-        self._fit_members(train, seed)
-        # training rows are scored as the members saw them (the kNN member leaves each row out of its neighbours)
-        own = self._training_positions(n, normal)
-        if own is not None:
-            self.decision_components_ = pd.DataFrame(self._member_z(data, own))
+        if len(self.members_) > 1:
+            train_scores = self._fit_members(train, seed)
+            # training rows keep the scores each member gave them in fit (the kNN member leaves each row out of its
+            # neighbours); only the other rows (known anomalies) are scored anew
+            own = np.full(n, -1)
+            own[normal] = np.arange(len(train))
+            self.decision_components_ = pd.DataFrame(self._member_z(data, own, train_scores))
             self.decision_scores_ = self.decision_components_.to_numpy().sum(1)
         else:
-            self.decision_scores_ = self._score_encoded(data)
+            self._members, self.member_stats_ = {}, {}
+            self.decision_scores_ = self._gan_score(data)
         self._process_decision_scores()
         return self
 
@@ -476,51 +467,49 @@ class GANAnomalyDetector(BaseDetector):
         if self.modality_ != "tabular" and members != ("gan",):
             raise ValueError(f"classical members {[m for m in members if m != 'gan']} are for tables only; "
                              f"{self.modality_} data takes members=('gan',) (or 'auto')")
+        # checked on the resolved score: "auto" is "hybrid" for images and series
         if score == "neighbor" and self.n_generated == 0:
             raise ValueError("the neighbor score needs n_generated > 0 generated samples")
+        if self.encoder_epochs == 0 and self.inversion_steps == 0 and score not in ("discriminator", "neighbor"):
+            raise ValueError("encoder_epochs=0 needs inversion_steps > 0 to find latents for the reconstruction score")
         return score, members
 
-    def _training_positions(self, n: int, normal: np.ndarray) -> np.ndarray | None:
-        """Position of each encoded row among the training items (-1: not a training row); tables only."""
-        if self.modality_ != "tabular" or len(self.members_) == 1:
-            return None
-        pos = np.full(n, -1)
-        pos[normal] = np.arange(int(normal.sum()))
-        return pos
-
     # ------------------------------------------------------------- members
-    def _fit_members(self, train: np.ndarray, seed: int) -> None:
-        """Fit the classical members and standardise every member's score on the training items."""
-        from ganaug.anomaly.classical import SCORERS
+    def _fit_members(self, train: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+        """Fit the classical members, standardise every member on the training items; return their training scores."""
+        from ganaug.anomaly.classical import SCORERS, robust_stats
 
         self._members = {}
-        self.member_stats_ = {}
-        if len(self.members_) == 1:
-            return
-        gan = self._gan_score(train)
-        self.member_stats_["gan"] = _robust_stats(gan)
+        train_scores = {}
         for name in self.members_:
             if name == "gan":
+                train_scores[name] = self._gan_score(train)
                 continue
             scorer = SCORERS[name]()
             if "random_state" in scorer.get_params():
                 scorer.set_params(random_state=seed)
-            scorer.fit(train)
-            self._members[name] = scorer
-            self.member_stats_[name] = _robust_stats(scorer.decision_scores_)
+            self._members[name] = scorer.fit(train)
+            train_scores[name] = scorer.decision_scores_
+        self.member_stats_ = {name: robust_stats(v) for name, v in train_scores.items()}
+        return train_scores
 
-    def _member_z(self, items: np.ndarray, own: np.ndarray | None = None) -> dict[str, np.ndarray]:
-        """Each member's score, standardised by its median and IQR on the training items."""
+    def _member_z(self, items: np.ndarray, own: np.ndarray | None = None,
+                  train_scores: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+        """Each member's score, standardised by its median and IQR on the training items.
+
+        ``own[i] >= 0`` marks row ``i`` as training item ``own[i]``, whose score is taken from ``train_scores``.
+        """
         out = {}
         for name in self.members_:
-            if name == "gan":
-                raw = self._gan_score(items)
+            score = self._gan_score if name == "gan" else self._members[name].decision_function
+            if own is None:
+                raw = score(items)
             else:
-                scorer = self._members[name]
-                raw = scorer.decision_function(items)
-                if own is not None:  # training rows keep the scores the member gave them in fit
-                    at = own >= 0
-                    raw[at] = scorer.decision_scores_[own[at]]
+                at = own >= 0
+                raw = np.empty(len(items))
+                raw[at] = train_scores[name][own[at]]
+                if not at.all():
+                    raw[~at] = score(items[~at])
             st = self.member_stats_[name]
             out[name] = (raw - st["median"]) / st["iqr"]
         return out
@@ -552,7 +541,7 @@ class GANAnomalyDetector(BaseDetector):
 
     def _weights(self) -> dict[str, float]:
         """Weight of each standardised component in the score."""
-        score = getattr(self, "score_", self.score)
+        score = self.score_
         if score == "reconstruction":
             return {"residual": 1.0}
         if score == "discriminator":
@@ -629,10 +618,10 @@ class GANAnomalyDetector(BaseDetector):
         pos = (np.arange(values.shape[0])[:, None] + np.arange(self.window)).ravel()
         return np.bincount(pos, weights=values.ravel(), minlength=T) / np.bincount(pos, minlength=T)
 
-    def _score_encoded(self, data: np.ndarray, own: np.ndarray | None = None) -> np.ndarray:
+    def _score_encoded(self, data: np.ndarray) -> np.ndarray:
         if len(self.members_) == 1:
             return self._gan_score(data)
-        return sum(self._member_z(data, own).values())
+        return sum(self._member_z(data).values())
 
     def decision_function(self, X) -> np.ndarray:
         """Anomaly score of each row (image, time step): higher = more abnormal."""
@@ -704,6 +693,11 @@ class GANAnomalyDetector(BaseDetector):
             params.setdefault("neighbor_weight", 0.0)
         det = cls(**params)
         det.modality_ = config["modality"]
+        # files written before the members: no "score" / "members" in the config, the GAN alone
+        det.score_ = config.get("score", params.get("score", "hybrid"))
+        if det.score_ == "auto":
+            det.score_ = (_TABLE_DEFAULTS if det.modality_ == "tabular" else _OTHER_DEFAULTS)["score"]
+        det.members_ = tuple(config.get("members", ["gan"]))
         if det.modality_ == "tabular":
             det._codec = TableCodec.from_state(config["codec"])
         elif det.modality_ == "series":
@@ -734,10 +728,6 @@ class GANAnomalyDetector(BaseDetector):
         det.history_ = []
         if config.get("n_channels") is not None:
             det.n_channels_ = int(config["n_channels"])
-        det.score_ = config.get("score", params.get("score", "hybrid"))
-        if det.score_ == "auto":  # cannot happen for files written by fit; kept for hand-made configs
-            det.score_ = (_TABLE_DEFAULTS if det.modality_ == "tabular" else _OTHER_DEFAULTS)["score"]
-        det.members_ = tuple(config.get("members", ["gan"]))
         det.member_stats_ = dict(config.get("member_stats", {}))
         det._members = det._load_members(config.get("member_params", {}), tensors)
         det.decision_scores_ = tensors["decision_scores"].numpy().astype(np.float64)
@@ -755,6 +745,5 @@ class GANAnomalyDetector(BaseDetector):
                 raise ModelFormatError(f"unknown detector member {name!r} in the saved model")
             prefix = f"member.{name}."
             state = {k[len(prefix):]: v.numpy() for k, v in tensors.items() if k.startswith(prefix)}
-            cls = SCORERS[name]
-            out[name] = cls.from_state(state) if name == "ecod" else cls.from_state(state, params.get(name, {}))
+            out[name] = SCORERS[name].from_state(state, params.get(name))
         return out

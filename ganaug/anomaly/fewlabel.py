@@ -314,13 +314,13 @@ class FewLabelAnomalyDetector(BaseDetector):
         # 1. unsupervised view, on the unlabelled rows only
         self.detector_ = self._fit_detector(unlabelled, seed)
         # 2. representation: the rows plus the detector's member scores (training rows as the detector saw them)
-        F, unsup = self._features(X, unlabelled_mask=~pos, fitting=True)
+        F, unsup = self._features(X, self._scores(X, unlabelled_mask=~pos, fitting=True))
         # 3. supervised view: confirmed (+ generated) anomalies against the unlabelled rows
         X_syn = self._synthesize(X, y, seed)
         self.n_synthetic_ = int(len(X_syn))
         F_fit, y_fit = F, y
         if len(X_syn):
-            F_fit = np.vstack([F, self._features(X_syn)[0]])
+            F_fit = np.vstack([F, self._features(X_syn, self._scores(X_syn))[0]])
             y_fit = np.concatenate([y, np.ones(len(X_syn), dtype=np.int64)])
         self.estimator_ = self._make_estimator(seed).fit(F_fit, y_fit)
         # 4. both views as quantiles of the unlabelled training rows
@@ -383,28 +383,35 @@ class FewLabelAnomalyDetector(BaseDetector):
             raw = np.asarray(det.decision_function(X), dtype=np.float64).ravel()
         return pd.DataFrame({"detector": raw})
 
-    def _features(self, X: np.ndarray, unlabelled_mask: np.ndarray | None = None,
-                  fitting: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
-        """``(features, unsupervised score)``: ``X`` plus the detector's standardised scores
-        (``representation="scores"``), and their sum (None without a detector)."""
+    def _scores(self, X: np.ndarray, unlabelled_mask: np.ndarray | None = None,
+                fitting: bool = False) -> pd.DataFrame | None:
+        """The detector's scores of ``X``, standardised (None without a detector). In ``fit`` the unlabelled rows
+        take the scores of the detector's own fit, and a single raw score sets its median / IQR scale."""
         if self.detector_ is None:
             if fitting:
                 self.score_features_ = []
-            return X, None
+            return None
         train_rows = unlabelled_mask if (fitting and not self.prefit_detector) else None
         scores = self._detector_scores(X, train_rows)
         if fitting:
             if scores.shape[1] == 1:  # a single raw score: standardise it on the unlabelled rows
-                ref = scores.to_numpy()[unlabelled_mask, 0]
-                q1, med, q3 = np.percentile(ref, [25, 50, 75])
-                self._score_scale = (float(med), float(q3 - q1) or float(ref.std()) or 1.0)
-            else:
+                from ganaug.anomaly.classical import robust_stats
+
+                st = robust_stats(scores.to_numpy()[unlabelled_mask, 0])
+                self._score_scale = (st["median"], st["iqr"])
+            else:  # the members of a GANAnomalyDetector are standardised already
                 self._score_scale = (0.0, 1.0)
             self.score_features_ = list(scores.columns) if self.representation == "scores" else []
         med, iqr = self._score_scale
-        z = (scores.to_numpy(dtype=np.float64) - med) / iqr
-        unsup = z.sum(1)
-        return (np.hstack([X, z]) if self.representation == "scores" else X), unsup
+        return (scores.astype(np.float64) - med) / iqr
+
+    def _features(self, X: np.ndarray, z: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray | None]:
+        """``(features, unsupervised score)``: ``X`` plus the standardised detector scores ``z``
+        (``representation="scores"``), and their sum (None without a detector)."""
+        if z is None:
+            return X, None
+        zz = z.to_numpy()
+        return (np.hstack([X, zz]) if self.representation == "scores" else X), zz.sum(1)
 
     # ----------------------------------------------------------- synthesis
     def _default_augmenter(self, n_rows: int, seed: int):
@@ -461,20 +468,19 @@ class FewLabelAnomalyDetector(BaseDetector):
         ``supervised`` (the classifier's anomaly probability), and each detector member's standardised score."""
         check_is_fitted(self, ["estimator_", "weight_"])
         X = self._check_X(X, reset=False)
-        F, unsup = self._features(X)
+        z = self._scores(X)
+        F, unsup = self._features(X, z)
         out = {"unsupervised": unsup if unsup is not None else np.full(len(X), np.nan),
                "supervised": self._supervised(F)}
-        if self.detector_ is not None:
-            members = self._detector_scores(X)
-            for c in members.columns:
-                out[c] = members[c].to_numpy()
+        if z is not None:
+            out.update({c: z[c].to_numpy() for c in z.columns})
         return pd.DataFrame(out)
 
     def decision_function(self, X) -> np.ndarray:
         """Anomaly score of each row (higher = more abnormal): the weighted average of the views' quantiles."""
         check_is_fitted(self, ["estimator_", "weight_"])
         X = self._check_X(X, reset=False)
-        return self._blend(*self._features(X))
+        return self._blend(*self._features(X, self._scores(X)))
 
     # ---------------------------------------------------------- persistence
     def save(self, path: str | os.PathLike) -> None:

@@ -85,7 +85,7 @@ def test_state_roundtrip(cardio, name):
     s = SCORERS[name]().fit(X[:500])
     state = s.get_state()
     assert all(isinstance(v, np.ndarray) for v in state.values())  # arrays only: safetensors, no pickle
-    back = SCORERS[name].from_state(state) if name == "ecod" else SCORERS[name].from_state(state, s.get_params())
+    back = SCORERS[name].from_state(state, s.get_params())
     np.testing.assert_array_equal(back.decision_function(X[500:600]), s.decision_function(X[500:600]))
 
 

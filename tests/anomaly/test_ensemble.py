@@ -77,6 +77,15 @@ def test_bad_members(wbc, members):
         GANAnomalyDetector(members=members, **TINY).fit(wbc[0])
 
 
+def test_auto_score_of_a_series_is_hybrid_and_needs_latents():
+    """score="auto" is "hybrid" for a series: without an encoder or inversion it has no latents, refused."""
+    from ganaug.datasets import load_internal_bleeding
+
+    _, test, _ = load_internal_bleeding()
+    with pytest.raises(ValueError, match="encoder_epochs=0"):
+        GANAnomalyDetector(window=16, encoder_epochs=0, epochs=1).fit(test[:600])
+
+
 def test_classical_members_are_for_tables_only():
     from ganaug.datasets import load_internal_bleeding
 
