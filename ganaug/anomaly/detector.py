@@ -494,15 +494,19 @@ class GANAnomalyDetector(BaseDetector):
         return train_scores
 
     def _member_z(self, items: np.ndarray, own: np.ndarray | None = None,
-                  train_scores: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+                  train_scores: dict[str, np.ndarray] | None = None,
+                  gan_raw: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Each member's score, standardised by its median and IQR on the training items.
 
-        ``own[i] >= 0`` marks row ``i`` as training item ``own[i]``, whose score is taken from ``train_scores``.
+        ``own[i] >= 0`` marks row ``i`` as training item ``own[i]``, whose score is taken from ``train_scores``;
+        ``gan_raw`` is the GAN member's raw score of ``items`` when the caller already has it.
         """
         out = {}
         for name in self.members_:
             score = self._gan_score if name == "gan" else self._members[name].decision_function
-            if own is None:
+            if name == "gan" and gan_raw is not None:
+                raw = gan_raw
+            elif own is None:
                 raw = score(items)
             else:
                 at = own >= 0
@@ -643,9 +647,11 @@ class GANAnomalyDetector(BaseDetector):
         data = self._encode(X, fitting=False)
         series = self.modality_ == "series"
         cols = {}
-        if len(self.members_) > 1:
-            cols.update(self._member_z(data))
         parts = self._components(self._windows(data) if series else data)
+        if len(self.members_) > 1:
+            # the GAN member is the weighted sum of these parts: computed once, not again by _member_z
+            gan = self._combine(parts)
+            cols.update(self._member_z(data, gan_raw=self._fold(gan, len(data)) if series else gan))
         for k in _COMPONENTS:
             if k in parts:
                 v = parts[k]
