@@ -454,6 +454,9 @@ def main(argv=None) -> int:
                     help="stratified subsample (seed 123) of each network set to at most this many rows "
                          "(16_http has 567k); 0 = all rows")
     args = ap.parse_args(argv)
+    import _bench
+
+    bench = _bench.start([sys.argv[0], *(argv if argv is not None else sys.argv[1:])])
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("GANAUG_PROGRESS", "0")
@@ -468,7 +471,6 @@ def main(argv=None) -> int:
 
     t_start = time.perf_counter()
     md = ["# Anomaly benchmark: GANAnomalyDetector vs pyod", "",
-          f"Command: `{' '.join([Path(sys.argv[0]).as_posix(), *(argv or sys.argv[1:])])}`", "",
           f"Seeds: {seeds}. Held-out 30 % of every set, stratified, per seed. ROC-AUC mean ± std over seeds.", ""]
     groups = [("", sets, args.max_rows or None)] if sets else []
     if args.network or "_network_runs" in args.from_runs:
@@ -536,6 +538,9 @@ def main(argv=None) -> int:
                   "(where recorded) are in the runs CSVs and the tables above.")
     else:
         md.append(f"Total time: {time.perf_counter() - t_start:.0f} s")
+    # a report from earlier runs (--from-runs) measures nothing: no wait for the load to settle
+    bench = _bench.finish(bench, settle_seconds=_bench.quick_settle() if args.from_runs else None)
+    md[2:2] = [*_bench.markdown(bench), ""]
     (out / "results.md").write_text("\n".join(md) + "\n", encoding="utf-8")
     log(f"wrote {out / 'results.md'}")
     return 0

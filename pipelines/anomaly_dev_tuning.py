@@ -20,6 +20,10 @@ q: training quantiles), and of the few-label variants: HGB on the partial
 labels, HGB + SMOTE, HGB (balanced class weights or not) on the rows plus the
 members' scores, and their label-aware blends with the unsupervised score for
 several ``prior_strength`` values.
+
+Step 1 adds the facts of its run (commit, command, machine load, threads,
+wall time: ``_bench``) to ``--cache/bench.json``, as the cached ``sec_*``
+timings come from those runs; step 2 prints them first.
 """
 
 from __future__ import annotations
@@ -161,12 +165,19 @@ def main(argv=None) -> int:
     ap.add_argument("--report", action="store_true", help="compare ensembles and few-label variants on the cache")
     args = ap.parse_args(argv)
     os.environ.setdefault("GANAUG_PROGRESS", "0")
+    import _bench
+
     cache = Path(args.cache)
+    runs_file = cache / "bench.json"
     if args.report:
+        for run in json.loads(runs_file.read_text()) if runs_file.is_file() else []:
+            print(f"cache run ({run.get('members', '?')} on {run.get('sets', '?')}):")
+            print("\n".join(_bench.markdown(run)))
         pd.set_option("display.width", 200)
         print(report_unsupervised(cache).round(3).to_string())
         print(report_fewlabel(cache).round(3).to_string())
         return 0
+    bench = _bench.start([sys.argv[0], *(argv if argv is not None else sys.argv[1:])])
     cache.mkdir(parents=True, exist_ok=True)
     refresh = {m for m in args.refresh.split(",") if m}
     for name in [s for s in args.sets.split(",") if s]:
@@ -187,6 +198,11 @@ def main(argv=None) -> int:
                 data[f"tr_{k}"], data[f"te_{k}"], data[f"sec_{k}"] = a, b, np.array(secs)
             np.savez(f, **data)
             print(name, seed, {k: round(float(v[2]), 2) for k, v in comps.items()}, flush=True)
+    runs = json.loads(runs_file.read_text()) if runs_file.is_file() else []
+    runs.append({**_bench.facts(_bench.finish(bench)), "members": args.members, "sets": args.sets,
+                 "refresh": args.refresh})
+    runs_file.write_text(json.dumps(runs, indent=1))
+    print("\n".join(_bench.markdown(runs[-1])))
     return 0
 
 

@@ -289,6 +289,10 @@ def main(argv=None) -> int:
     from ganaug.detection import ObjectPasteAugmenter
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
+    import _bench
+
+    bench = _bench.start([sys.argv[0], *(argv if argv is not None else sys.argv[1:])])
+    settle = _bench.quick_settle() if args.quick else None
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     t_all = time.time()
@@ -301,7 +305,8 @@ def main(argv=None) -> int:
     if args.privacy_only:
         gan_paste = ObjectPasteAugmenter.load(out / "gan_paste")
         _, text = privacy_table(gan_paste, te_images, te_targets)
-        (out / "privacy.md").write_text(text)
+        bench = _bench.finish(bench, settle_seconds=settle)
+        (out / "privacy.md").write_text("\n".join(_bench.markdown(bench)) + "\n\n" + text)
         print(text)
         return 0
     t0 = time.time()
@@ -381,8 +386,9 @@ def main(argv=None) -> int:
                f"copy-paste arm ({cp_best}) {100 * c:.1f}: "
                + ("the GAN is ahead." if g > c else ("a tie." if g == c else "**the GAN loses to copy-paste of real crops.**")))
     total = time.time() - t_all
+    bench = _bench.finish(bench, settle_seconds=settle)
     md = [
-        "# Detection benchmark", "",
+        "# Detection benchmark", "", *_bench.markdown(bench), "",
         f"Train: {len(tr_images)} scenes {args.size}x{args.size}, boxes per class {counts.tolist()} "
         f"(digits 0-4 rare: {counts[list(RARE)].sum() / counts.sum():.1%} of boxes); test: {len(te_images)} "
         f"scenes of held-out digits, boxes per class {te_counts.tolist()}.",

@@ -262,6 +262,9 @@ def main(argv=None) -> int:
     import torch
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    import _bench
+
+    bench = _bench.start([sys.argv[0], *(argv if argv is not None else sys.argv[1:])])
     import matplotlib
 
     matplotlib.use("Agg")
@@ -373,8 +376,11 @@ def main(argv=None) -> int:
 
     # ---------------------------------------------------------------- report
     total = time.perf_counter() - t_total
+    bench = _bench.finish(bench, settle_seconds=_bench.quick_settle() if args.quick else None)
     lines = [
         "# Image benchmark: MNIST-4k with digits 0-4 made rare",
+        "",
+        *_bench.markdown(bench),
         "",
         f"Train: {len(rare[1])} images ({', '.join(f'{c}: {counts[c]}' for c in range(10))}); "
         f"test: {len(test[1])} images, balanced, untouched. CNN: {args.clf_steps} steps of 64 for every arm. "

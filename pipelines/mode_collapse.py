@@ -153,12 +153,16 @@ def main(argv: list[str] | None = None) -> int:
 
     start = time.perf_counter()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import _bench
+
+    bench = _bench.start([sys.argv[0], *(argv if argv is not None else sys.argv[1:])])
     results = []
     with mp.get_context("spawn").Pool(workers) as pool:
         for res in tqdm(pool.imap_unordered(run_variant, jobs), total=len(jobs), desc="mode collapse runs",
                         disable=not sys.stderr.isatty()):
             results.append(res)
     table = _table(results)
+    bench = _bench.finish(bench)
     total = time.perf_counter() - start
     cpu_total = sum(r["seconds"] for r in results)
     header = (
@@ -168,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(header)
     print(table)
-    (out / "table.md").write_text(header + "\n\n" + table + "\n")
+    (out / "table.md").write_text("\n".join(_bench.markdown(bench)) + "\n\n" + header + "\n\n" + table + "\n")
     _plots(results, out)
     print(f"wrote {out / 'table.md'}, {out / 'samples.png'}, {out / 'curves.png'}")
     return 0

@@ -253,6 +253,9 @@ def main(argv=None) -> int:
     for n in names:
         if n not in DATASETS:
             raise SystemExit(f"unknown dataset {n!r}; choose from {list(DATASETS)} or all")
+    import _bench
+
+    bench = _bench.start([sys.argv[0], *(argv if argv is not None else sys.argv[1:])])
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
@@ -269,10 +272,10 @@ def main(argv=None) -> int:
     table = summary_table(raw)
     checks = goal_checks(raw)
     plot(raw, out / "utility_vs_epsilon.png")
-    cmd = "python pipelines/privacy_benchmark.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    bench = _bench.finish(bench)
     md = [
-        "# Privacy benchmark", "",
-        f"`{cmd.strip()}`: {args.seeds} seed(s), 70/30 stratified splits, ganaug {args.epochs} epochs "
+        "# Privacy benchmark", "", *_bench.markdown(bench), "",
+        f"{args.seeds} seed(s), 70/30 stratified splits, ganaug {args.epochs} epochs "
         f"(DP arms {args.dp_epochs}, loss {args.dp_loss}), CTGAN {args.ctgan_epochs} epochs; HistGradientBoosting downstream; "
         f"mean ± std over seeds; total {time.perf_counter() - t0:.0f} s.", "",
         table, "", "## Goals", "", *checks, "",

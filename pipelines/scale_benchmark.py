@@ -166,6 +166,9 @@ def main(argv=None) -> int:
         print(json.dumps(worker_stream(args.rows, args.seed, args.chunk, args.mode, args.format, args.tmp)))
         return 0
 
+    import _bench
+
+    info = _bench.start([sys.argv[0], *(argv if argv is not None else sys.argv[1:])])
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -194,17 +197,28 @@ def main(argv=None) -> int:
                   flush=True)
         tmp.rmdir()
         (out / "stream.json").write_text(json.dumps(streams, indent=2))
-    if args.part != "all":
-        if args.part != "report":
-            return 0
+    if args.part in ("fit", "stream"):  # the facts of this part's run, for a later --part report
+        (out / f"{args.part}_bench.json").write_text(json.dumps(_bench.facts(_bench.finish(info)), indent=2))
+        return 0
+    if args.part == "report":
         fits = json.loads((out / "fit.json").read_text()) if (out / "fit.json").is_file() else []
         streams = json.loads((out / "stream.json").read_text()) if (out / "stream.json").is_file() else []
         sizes = sorted({r["rows"] for r in fits})
+        bench = {part: json.loads((out / f"{part}_bench.json").read_text())
+                 for part in ("fit", "stream") if (out / f"{part}_bench.json").is_file()}
+        head = []
+        for part, facts in bench.items():
+            head += [f"{part.capitalize()} measurements:", "", *_bench.markdown(facts), ""]
+        if not bench:
+            head = ["(no fit_bench.json / stream_bench.json in the folder: commit and load of the measuring runs "
+                    "unknown)", ""]
+    else:
+        bench = _bench.facts(_bench.finish(info))
+        head = [*_bench.markdown(bench), ""]
 
-    lines = ["# Scale benchmark", "",
+    lines = ["# Scale benchmark", "", *head,
              f"`pipelines/scale_benchmark.py` (epochs={args.epochs}, default TabularAugmenter networks, "
-             f"credit table replicated with noise; {os.environ.get('OMP_NUM_THREADS', '?')} threads; "
-             f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores).", "",
+             "credit table replicated with noise).", "",
              "## Fit", "", "| rows | seeds | fit time (s) | steps | s per 1k rows | peak RSS (MB) | table (MB) |",
              "|---:|---:|---:|---:|---:|---:|---:|"]
     for rows in sizes:
@@ -220,7 +234,8 @@ def main(argv=None) -> int:
         lines.append(f"| {how} | {r['rows']:,} | {r['seconds']:.1f} | {r['rows_per_s']:,.0f} | {r['peak_mb']:.0f} | "
                      f"{r['peak_mb'] - r['baseline_mb']:.0f} | {r['file_mb']:.0f} |")
     (out / "scale_benchmark.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (out / "scale_benchmark.json").write_text(json.dumps({"fit": fits, "stream": streams}, indent=2))
+    report = {"bench": bench, "fit": fits, "stream": streams}  # bench: this run's facts, or {part: facts}
+    (out / "scale_benchmark.json").write_text(json.dumps(report, indent=2))
 
     import matplotlib
 

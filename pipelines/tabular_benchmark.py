@@ -81,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-boot", type=int, default=1000)
     p.add_argument("--out", default="results/tabular_benchmark")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--bench-settle", type=float, nargs="?", const=120.0, default=None, metavar="SECONDS",
+                   help="wait up to SECONDS (120 without a value) after the run for its own load to decay before "
+                        "the after-load check that decides whether the timings count (default: GANAUG_BENCH_SETTLE "
+                        "if set, else 0, so that `make demo` stays fast; its header then says the after-load was "
+                        "measured without settling)")
     return p
 
 
@@ -269,23 +274,12 @@ def _ctgan_ratios(summary: pd.DataFrame) -> str:
             f"(CTGAN / ganaug = {t['CTGAN'] / t['ganaug']:.2f}x; epochs as configured, not per epoch)")
 
 
-def _code_version() -> str:
-    """The commit the run used (``+ local changes`` when ganaug's files differ from it)."""
-    import subprocess
-
-    root = Path(__file__).resolve().parents[1]
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "ganaug"], cwd=root, capture_output=True,
-                               text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git checkout)"
-    return head + (" + local changes in ganaug/" if dirty else "")
-
-
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    import _bench
+
+    # before the run: files may change while it trains
+    bench = _bench.start([sys.argv[0], *(argv if argv is not None else sys.argv[1:])])
     from ganaug.commands.report import read_table
     from ganaug.datasets import TABULAR_DATASETS, load_tabular
 
@@ -300,7 +294,6 @@ def main(argv=None) -> int:
                 raise SystemExit(f"unknown dataset {n!r}; choose from {sorted(TABULAR_DATASETS)} or all")
         sets = {n: load_tabular(n) for n in names}
     out = Path(args.out)
-    version = _code_version()  # read before the run: files may change while it trains
     t0 = time.perf_counter()
     tables, checks, summaries, infos = [], [], {}, []
     for name, (X, y) in sets.items():
@@ -312,11 +305,11 @@ def main(argv=None) -> int:
             print("\n" + screen(name, info["rows"], summaries[name], info["verdict"], args, info["wall"],
                                  [f"Full report (HTML): {info['html']}"]), flush=True)
     table = pd.concat(tables, ignore_index=True)
-    command = "python pipelines/tabular_benchmark.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    bench = _bench.finish(bench, settle_seconds=_bench.quick_settle() if args.bench_settle is None
+                          else args.bench_settle)
     lines = [
         "# Tabular benchmark", "",
-        f"Command: `{command.strip()}`", "",
-        f"Code: {version}.", "",
+        *_bench.markdown(bench), "",
         f"{args.repeats} stratified hold-out splits (test {args.test_size:.0%}, seed {args.seed}); ganaug "
         f"{args.epochs} epochs, CTGAN {args.ctgan_epochs} epochs; metrics on the untouched test split, mean ± std "
         "over splits; Δ = difference to the best baseline arm (no resampling, tuned threshold, class weights, "

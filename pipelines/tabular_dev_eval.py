@@ -7,7 +7,9 @@ SMOTE-NC, CTGAN, ganaug variants); a HistGradientBoosting and a
 LogisticRegression model (one-hot + imputation + scaling in front, fitted on
 the training split only) are trained and scored on the untouched test split
 by minority average precision (PR-AUC). Baseline results are cached in
-``--out/cache.json`` so variants of ganaug can be compared quickly.
+``--out/cache.json`` so variants of ganaug can be compared quickly. Each run
+writes ``runs_<time>.csv`` and ``runs_<time>.md`` (commit, command, machine
+load and threads at its head, then the tables printed at the end).
 
 This is the tuning tool behind ganaug's defaults; the main benchmark is
 ``pipelines/tabular_benchmark.py``.
@@ -81,12 +83,16 @@ def main(argv=None) -> int:
     ap.add_argument("--variants", default='{"ganaug": {}}', help="JSON {name: TabularAugmenter params}")
     ap.add_argument("--out", default="results/tabular_dev")
     args = ap.parse_args(argv)
+    import _bench
+
+    bench = _bench.start([sys.argv[0], *(argv if argv is not None else sys.argv[1:])])
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     cache_file = out / "cache.json"
     cache = json.loads(cache_file.read_text()) if cache_file.exists() else {}
     variants = json.loads(args.variants)
     rows = []
+    cached = 0
     for ds in args.datasets.split(","):
         X, y = load_tabular(ds)
         minority = TABULAR_DATASETS[ds][2]
@@ -101,6 +107,7 @@ def main(argv=None) -> int:
                 key = f"{ds}|{split}|{arm}" + ("" if params is None else f"|{json.dumps(params, sort_keys=True)}|{args.epochs}")
                 if params is None and key in cache:
                     res = cache[key]
+                    cached += 1
                 else:
                     t0 = time.time()
                     if arm == "none":
@@ -140,7 +147,17 @@ def main(argv=None) -> int:
     print(table.loc[order].round(4).to_string())
     print("\nmean over tables:")
     print(summary.round(4).to_string())
-    df.to_csv(out / f"runs_{int(time.time())}.csv", index=False)
+    bench = _bench.finish(bench)
+    stem = f"runs_{int(time.time())}"
+    df.to_csv(out / f"{stem}.csv", index=False)
+    md = ["# Tabular development check", "", *_bench.markdown(bench), "",
+          f"Minority PR-AUC on the test splits ({args.splits} splits per table, ganaug {args.epochs} epochs, "
+          f"CTGAN {args.ctgan_epochs} epochs). {cached} baseline runs came from `{cache_file}` (earlier runs; their "
+          f"`time` is from those runs). Rows: `{stem}.csv`.", "",
+          "Mean per table:", "", "```", table.loc[order].round(4).to_string(), "```", "",
+          "Mean over tables:", "", "```", summary.round(4).to_string(), "```"]
+    (out / f"{stem}.md").write_text("\n".join(md) + "\n", encoding="utf-8")
+    print(f"wrote {out / (stem + '.csv')} and {out / (stem + '.md')}")
     return 0
 
 

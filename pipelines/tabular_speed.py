@@ -197,8 +197,10 @@ def main(argv=None) -> int:
     if args.worker:
         return _worker(args)
     warnings.filterwarnings("ignore")
+    import _bench
     import torch
 
+    bench = _bench.start([sys.argv[0], *(argv if argv is not None else sys.argv[1:])])
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     X, y = _table()
@@ -259,8 +261,9 @@ def main(argv=None) -> int:
         "sampling 100k >= 10x faster with the filter": ratios["sample_speedup"] >= 10,
         "peak memory <= ctgan's": ratios["peak_memory_ratio"] >= 1,
     }
+    bench = _bench.finish(bench)
     lines = [
-        "# ganaug vs ctgan.CTGAN: speed and memory", "",
+        "# ganaug vs ctgan.CTGAN: speed and memory", "", *_bench.markdown(bench), "",
         f"Credit table ({len(X)} rows, {X.shape[1]} columns + target; NaN imputed for both), batch "
         f"{WIDTH['batch_size']}, embedding {WIDTH['embedding_dim']}, generator/discriminator "
         f"{WIDTH['generator_dim']}, pac {WIDTH['pac']}, {info['torch_threads']} torch thread(s); "
@@ -291,9 +294,9 @@ def main(argv=None) -> int:
                           f"{big[0]['output_mb']:.0f} MB; generated in chunks of 50 000 rows."]
     text = "\n".join(lines) + "\n"
     (out / "speed.md").write_text(text)
-    (out / "speed.json").write_text(json.dumps({"info": info, "median": med, "memory": mem, "ratios": ratios,
-                                                "scale": scale, "raw": {"per_epoch": per_epoch,
-                                                                        "sampling": sampling}}, indent=2))
+    (out / "speed.json").write_text(json.dumps({"bench": _bench.facts(bench), "info": info, "median": med,
+                                                "memory": mem, "ratios": ratios, "scale": scale,
+                                                "raw": {"per_epoch": per_epoch, "sampling": sampling}}, indent=2))
     try:
         import matplotlib
 

@@ -470,6 +470,9 @@ def main(argv=None) -> int:
     from ganaug.utils import limit_threads
 
     limit_threads()
+    import _bench
+
+    bench = _bench.start([sys.argv[0], *(argv if argv is not None else sys.argv[1:])])
     print(f"torch threads: {torch.get_num_threads()}", flush=True)
     results = {}
     if args.part in ("stocks", "all"):
@@ -479,6 +482,10 @@ def main(argv=None) -> int:
             print(f"classification data not found at {DATA}", file=sys.stderr)
             return 1
         results["classification"] = run_classification(args, out)
+    bench = _bench.finish(bench, settle_seconds=_bench.quick_settle() if args.quick else None)
+    for name in ("stocks.md", "classification.md") if args.part == "all" else (f"{args.part}.md",):
+        _bench.prepend(out / name, bench)
+    results["bench"] = _bench.facts(bench)
     (out / "results.json").write_text(json.dumps(results, indent=1, default=float))
     return 0
 

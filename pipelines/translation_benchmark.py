@@ -271,6 +271,9 @@ def main(argv: list[str] | None = None) -> int:
     from ganaug.metrics.image_quality import mean_absolute_error, ssim
     from ganaug.utils import available_cpus
 
+    import _bench
+
+    bench = _bench.start([sys.argv[0], *(argv if argv is not None else sys.argv[1:])])
     t0 = time.perf_counter()
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -381,8 +384,10 @@ def main(argv: list[str] | None = None) -> int:
 
     total = time.perf_counter() - t0
     report["total_seconds"] = total
+    bench = _bench.finish(bench)
+    report["bench"] = _bench.facts(bench)
     md = [
-        "# Translation benchmark (MNIST-4k, held-out 1000 digits)", "",
+        "# Translation benchmark (MNIST-4k, held-out 1000 digits)", "", *_bench.markdown(bench), "",
         f"Seeds {args.seeds}; epochs paired {args.epochs_paired}, unpaired {args.epochs_unpaired}; batch "
         f"{args.batch_size}; base channels {args.base_channels} (pix2pix, U-Net), {args.cyclegan_base_channels} "
         f"(CycleGAN, {args.cyclegan_generator} generators). "

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("GANAUG_PROGRESS", "0")
+# pipelines/_bench.finish waits (120 s by default) for a run's own load to decay: not in tests
+os.environ.setdefault("GANAUG_BENCH_SETTLE", "0")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
