@@ -21,6 +21,15 @@ The tables use the bundled credit data (CTGAN needs its missing values
 imputed, so both get the same imputed table). Writes ``speed.md``,
 ``speed.json`` and ``speed.png`` to ``--out``. Report timings from a quiet
 machine: ``flock /tmp/ganaug-bench.lock python pipelines/tabular_speed.py``.
+
+``--concurrent`` measures instead whether two fits sharing the machine stall
+each other (issue 20): for ganaug (``TabularAugmenter``, default settings)
+and for ``ctgan.CTGAN`` (the widths above), each with ``--concurrent-epochs``
+epochs (default 30), the wall time of two fits in fresh processes run one
+after the other, and of the same two fits started at the same time. Goal:
+concurrent / sequential <= 1.3. Writes ``concurrent.md`` and
+``concurrent.json``. ``GANAUG_ADAPTIVE_THREADS=0`` in the environment reaches
+the workers (today's fixed thread count, for an A/B run).
 """
 
 from __future__ import annotations
@@ -66,6 +75,10 @@ def _ctgan_frame(X: pd.DataFrame, y: pd.Series) -> tuple[pd.DataFrame, list]:
         df[col] = df[col].astype(str)
     df["__target__"] = y.astype(str).to_numpy()
     return df, [c for c in df.columns if df[c].dtype == object]
+
+
+#: concurrent fits / the same fits one after the other (issue 20)
+CONCURRENT_GOAL = 1.3
 
 
 def _fit_ganaug(X, y, epochs: int, width: bool = True, seed: int = 0):
@@ -130,8 +143,50 @@ def _rss_mb(field: str = "VmRSS") -> float:
     return float("nan")
 
 
+def _thread_probe():
+    """A Lightning callback counting the training batches run at each torch thread count."""
+    import lightning.pytorch as pl
+    import torch
+
+    class _Probe(pl.Callback):
+        def __init__(self):
+            self.batches: dict[int, int] = {}
+
+        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+            n = torch.get_num_threads()
+            self.batches[n] = self.batches.get(n, 0) + 1
+
+    return _Probe()
+
+
+def _fit_worker(args) -> int:
+    """``--worker fit-ganaug`` / ``fit-ctgan``: one fit in a fresh process (the --concurrent mode); prints JSON."""
+    warnings.filterwarnings("ignore")
+    import torch
+
+    lib = args.worker.removeprefix("fit-")
+    result = {"torch_threads_at_start": torch.get_num_threads()}
+    X, y = _table()
+    if lib == "ctgan":
+        _, result["fit_time"] = _fit_ctgan(X, y, args.epochs, seed=args.seed)
+    else:
+        from ganaug.augment.tabular import TabularAugmenter
+
+        probe = _thread_probe()  # a user callback: ganaug still adds its own ThreadGuard
+        aug = TabularAugmenter(epochs=args.epochs, random_state=args.seed,
+                               trainer={"enable_progress_bar": False, "callbacks": [probe]})
+        t0 = time.perf_counter()
+        aug.fit(X, y)
+        result["fit_time"] = time.perf_counter() - t0
+        result["batches_per_thread_count"] = {str(k): v for k, v in sorted(probe.batches.items())}
+    print("RESULT " + json.dumps(result))
+    return 0
+
+
 def _worker(args) -> int:
     """Runs in a fresh process: import, fit, sample; prints JSON with memory figures."""
+    if args.worker.startswith("fit-"):
+        return _fit_worker(args)
     warnings.filterwarnings("ignore")
     import torch  # noqa: F401  (both methods import torch)
 
@@ -176,6 +231,111 @@ def _run_worker(kind: str, rows: int | None, epochs: int, sample: int) -> dict:
     raise RuntimeError(f"worker {kind} failed:\n{out.stderr[-3000:]}")
 
 
+def _start_fit(lib: str, epochs: int, seed: int, log_dir: Path) -> tuple[subprocess.Popen, Path]:
+    """Start one ``fit-<lib>`` worker; its output goes to a file (a full pipe would block it)."""
+    cmd = [sys.executable, __file__, "--worker", f"fit-{lib}", "--epochs", str(epochs), "--seed", str(seed),
+           "--clock", "wall"]
+    log = log_dir / f"{lib}-seed{seed}-{time.monotonic_ns()}.log"
+    env = dict(os.environ, GANAUG_PROGRESS="0")
+    with open(log, "w") as fh:
+        return subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, text=True, env=env), log
+
+
+def _wait_fit(proc: subprocess.Popen, log: Path) -> dict:
+    proc.wait()
+    text = log.read_text()
+    for line in text.splitlines():
+        if line.startswith("RESULT "):
+            log.unlink()
+            return json.loads(line[7:])
+    raise RuntimeError(f"fit worker failed (exit {proc.returncode}), see {log}:\n{text[-3000:]}")
+
+
+def _pair(lib: str, epochs: int, log_dir: Path, together: bool) -> dict:
+    """Wall time of two fits (seeds 0 and 1) in fresh processes: one after the other, or started at once."""
+    t0 = time.perf_counter()
+    if together:
+        started = [_start_fit(lib, epochs, seed, log_dir) for seed in (0, 1)]
+        fits = [_wait_fit(*p) for p in started]
+    else:
+        fits = [_wait_fit(*_start_fit(lib, epochs, seed, log_dir)) for seed in (0, 1)]
+    wall = time.perf_counter() - t0
+    times = [f["fit_time"] for f in fits]
+    # fit only (no process start, no imports): the pair's fits overlap when started together
+    fit_span = max(times) if together else sum(times)
+    return {"wall_s": wall, "fit_span_s": fit_span, "fits": fits}
+
+
+def _concurrent(args, bench: dict, out: Path) -> int:
+    """``--concurrent``: do two fits sharing the machine stall each other? (issue 20)"""
+    import _bench
+
+    libs = [lib.strip() for lib in args.concurrent_libs.split(",") if lib.strip()]
+    unknown = sorted(set(libs) - {"ganaug", "ctgan"})
+    if unknown or not libs:
+        raise SystemExit(f"--concurrent-libs takes ganaug and/or ctgan, got {args.concurrent_libs!r}")
+    epochs = int(args.concurrent_epochs)
+    adaptive = os.environ.get("GANAUG_ADAPTIVE_THREADS", "unset")
+    log_dir = out / "concurrent_logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    print(f"two fits of {epochs} epochs, one after the other and at once; libraries {libs}; "
+          f"GANAUG_ADAPTIVE_THREADS={adaptive}", flush=True)
+    runs: dict[str, list] = {lib: [] for lib in libs}
+    for r in range(args.concurrent_repeats):
+        for lib in libs:
+            seq = _pair(lib, epochs, log_dir, together=False)
+            con = _pair(lib, epochs, log_dir, together=True)
+            runs[lib].append({"sequential": seq, "concurrent": con, "ratio": con["wall_s"] / seq["wall_s"],
+                              "fit_ratio": con["fit_span_s"] / seq["fit_span_s"]})
+            threads = {k: [f.get("batches_per_thread_count") for f in p["fits"]] for k, p in (("after", seq),
+                                                                                             ("at once", con))}
+            print(f"repeat {r} {lib:6s}: one after the other {seq['wall_s']:.1f} s, at once {con['wall_s']:.1f} s, "
+                  f"ratio {runs[lib][-1]['ratio']:.2f}x (fits only {runs[lib][-1]['fit_ratio']:.2f}x)"
+                  + (f"; training batches per torch thread count: {threads}" if lib == "ganaug" else ""), flush=True)
+    summary = {lib: {"ratio": float(np.median([x["ratio"] for x in v])),
+                     "fit_ratio": float(np.median([x["fit_ratio"] for x in v])),
+                     "sequential_s": float(np.median([x["sequential"]["wall_s"] for x in v])),
+                     "concurrent_s": float(np.median([x["concurrent"]["wall_s"] for x in v])),
+                     "goal_met": bool(np.median([x["ratio"] for x in v]) <= CONCURRENT_GOAL)}
+               for lib, v in runs.items()}
+    bench = _bench.finish(bench)
+    names = {"ganaug": "ganaug `TabularAugmenter` (default settings)",
+             "ctgan": f"`ctgan.CTGAN` (embedding {WIDTH['embedding_dim']}, {WIDTH['generator_dim']}, pac "
+                      f"{WIDTH['pac']}, batch {WIDTH['batch_size']})"}
+    X, _ = _table()
+    lines = [
+        "# Two fits sharing the machine: at once vs one after the other", "", *_bench.markdown(bench), "",
+        f"Credit table ({len(X)} rows, NaN imputed), {epochs} epochs per fit, seeds 0 and 1, each fit in a fresh "
+        f"process (imports included); wall seconds of the pair, median of {args.concurrent_repeats} repeat(s); "
+        f"GANAUG_ADAPTIVE_THREADS={adaptive}. Goal: at once / one after the other <= {CONCURRENT_GOAL}x.", "",
+        "| library | one after the other (s) | at once (s) | ratio | fits only (s, after / at once) | fits-only ratio "
+        "| goal |", "|---|---|---|---|---|---|---|",
+    ]
+    for lib, v in runs.items():
+        seq_fit = np.median([x["sequential"]["fit_span_s"] for x in v])
+        con_fit = np.median([x["concurrent"]["fit_span_s"] for x in v])
+        sm = summary[lib]
+        lines.append(f"| {names[lib]} | {sm['sequential_s']:.1f} | {sm['concurrent_s']:.1f} | {sm['ratio']:.2f}x | "
+                     f"{seq_fit:.1f} / {con_fit:.1f} | {sm['fit_ratio']:.2f}x | "
+                     f"{'met' if sm['goal_met'] else 'NOT met'} |")
+    if "ganaug" in runs:
+        seen = {k: [f.get("batches_per_thread_count") for x in runs["ganaug"] for f in x[k]["fits"]]
+                for k in ("sequential", "concurrent")}
+        lines += ["", "ganaug training batches per torch thread count (ThreadGuard's choice; alone it should keep "
+                      f"every core): one after the other {seen['sequential']}, at once {seen['concurrent']}"]
+    text = "\n".join(lines) + "\n"
+    (out / "concurrent.md").write_text(text)
+    (out / "concurrent.json").write_text(json.dumps({"bench": _bench.facts(bench), "epochs": epochs,
+                                                     "adaptive_threads": adaptive, "goal": CONCURRENT_GOAL,
+                                                     "summary": summary, "runs": runs}, indent=2))
+    try:
+        log_dir.rmdir()  # empty unless a worker failed
+    except OSError:
+        pass
+    print("\n" + text)
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="results/tabular_speed")
@@ -188,7 +348,14 @@ def main(argv=None) -> int:
     ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
                     help="time by wall clock, or by this process's CPU time (robust when other jobs share the "
                          "cores; use with OMP_NUM_THREADS=1)")
+    ap.add_argument("--concurrent", action="store_true",
+                    help="instead of the above: two fits in fresh processes, one after the other and at once, "
+                         "for ganaug and CTGAN; writes concurrent.md/.json (goal: at once <= 1.3x one after the other)")
+    ap.add_argument("--concurrent-epochs", type=int, default=30, help="epochs per fit in --concurrent (default 30)")
+    ap.add_argument("--concurrent-repeats", type=int, default=1, help="repeats of --concurrent (default 1)")
+    ap.add_argument("--concurrent-libs", default="ganaug,ctgan", help="libraries of --concurrent (default ganaug,ctgan)")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--rows", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--epochs", type=int, default=2, help=argparse.SUPPRESS)
     ap.add_argument("--sample", type=int, default=100_000, help=argparse.SUPPRESS)
@@ -203,6 +370,8 @@ def main(argv=None) -> int:
     bench = _bench.start([sys.argv[0], *(argv if argv is not None else sys.argv[1:])])
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.concurrent:
+        return _concurrent(args, bench, out)
     X, y = _table()
     info = {"rows": len(X), "columns": X.shape[1], "torch_threads": torch.get_num_threads(), **WIDTH}
     print(f"credit table {X.shape}, torch threads {torch.get_num_threads()}, widths {WIDTH}", flush=True)

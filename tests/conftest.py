@@ -10,6 +10,10 @@ import pytest
 os.environ.setdefault("GANAUG_PROGRESS", "0")
 # pipelines/_bench.finish waits (120 s by default) for a run's own load to decay: not in tests
 os.environ.setdefault("GANAUG_BENCH_SETTLE", "0")
+# ThreadGuard lowers torch threads while other processes are busy; the thread count changes float
+# rounding, so tests that compare two fits bit for bit run with a fixed count (tests/core/test_threads.py
+# switches it back on)
+os.environ.setdefault("GANAUG_ADAPTIVE_THREADS", "0")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

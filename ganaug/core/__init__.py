@@ -19,6 +19,7 @@ from ganaug.core.layers import (
 from ganaug.core.losses import AdversarialLoss, available_losses, get_loss, gradient_penalty, mode_seeking_loss
 from ganaug.core.module import GANModule
 from ganaug.core.trainer import build_trainer
+from ganaug._threads import ThreadGuard
 
 __all__ = [
     "AdversarialLoss",
@@ -31,6 +32,7 @@ __all__ = [
     "MinibatchStdDev",
     "ProjectionHead",
     "TensorBatchDataset",
+    "ThreadGuard",
     "available_losses",
     "build_trainer",
     "diagnose_training",

@@ -4,6 +4,12 @@ Every augmenter accepts ``trainer=`` as ``None`` (CPU defaults), a dict of
 ``lightning.pytorch.Trainer`` keyword arguments (``accelerator``, ``devices``,
 ``strategy``, ``num_nodes``, ``precision``, ``callbacks``, ``logger``...), or a
 ready ``Trainer``. Lightning owns devices, precision, checkpoints and DDP.
+
+Every trainer built here carries a :class:`ganaug._threads.ThreadGuard`, which
+lowers torch's thread count while other processes keep cores busy (two fits
+side by side must not stall each other; ``GANAUG_ADAPTIVE_THREADS=0`` turns it
+off). A ready ``Trainer`` is not modified: add ``ThreadGuard()`` to its
+callbacks for the same.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ import warnings
 from typing import Any
 
 import lightning.pytorch as pl
+
+from ganaug._threads import ThreadGuard, adaptive_threads_enabled
 
 __all__ = ["build_trainer", "quiet_lightning", "progress_bar_default"]
 
@@ -83,14 +91,18 @@ def build_trainer(
     trainer : None, dict or lightning.pytorch.Trainer
         ``None``: CPU, one device, no logger or checkpoints, progress bar only
         in a terminal. A dict: those defaults updated with its keys. A
-        ``Trainer`` is returned unchanged (its own ``max_epochs`` wins).
+        ``Trainer`` is returned unchanged (its own ``max_epochs`` wins, and
+        it gets no :class:`~ganaug._threads.ThreadGuard` unless its
+        callbacks hold one).
         ``strategy="ddp"`` (or ``"ddp_spawn"``, ``"ddp_fork"``,
         ``"ddp_notebook"``) becomes its ``*_find_unused_parameters_true``
         variant: each GAN step updates one network only.
     max_epochs : int
         Epochs unless the dict sets ``max_epochs`` itself.
     callbacks : list, optional
-        Callbacks that ganaug needs; appended to the user's.
+        Callbacks that ganaug needs; appended to the user's, followed by a
+        :class:`~ganaug._threads.ThreadGuard` (adaptive torch threads) unless
+        the user's callbacks hold one or ``GANAUG_ADAPTIVE_THREADS=0``.
     **overrides
         Other defaults the caller wants (user keys still win).
 
@@ -119,6 +131,8 @@ def build_trainer(
         kwargs["strategy"] = _GAN_DDP[strategy]
     user_callbacks = list(kwargs.pop("callbacks", None) or [])
     kwargs["callbacks"] = user_callbacks + list(callbacks or [])
+    if adaptive_threads_enabled() and not any(isinstance(cb, ThreadGuard) for cb in kwargs["callbacks"]):
+        kwargs["callbacks"].append(ThreadGuard())
     try:
         with quiet_lightning():
             return pl.Trainer(**kwargs)
