@@ -35,6 +35,26 @@ from ganaug.exceptions import NonFiniteLossError
 __all__ = ["GANModule"]
 
 
+def adam(params, fused: bool = True, **options) -> torch.optim.Adam:
+    """``torch.optim.Adam``, with the fused kernel (``fused=True``) where torch has one for these tensors.
+
+    For small networks the per-tensor Python loop of the default Adam is a
+    tenth of a training step on CPU; the fused step does the same update in one
+    call (about 3.5x faster, same algorithm; results agree to float rounding).
+    Falls back to the default implementation where fusing is not supported.
+    """
+    params = list(params)
+    fusable = fused and bool(params) and all(
+        p.dtype in (torch.float32, torch.float64) and p.device.type in ("cpu", "cuda") for p in params
+    ) and len({p.device for p in params}) == 1
+    if fusable:
+        try:
+            return torch.optim.Adam(params, fused=True, **options)
+        except (RuntimeError, TypeError, ValueError):
+            pass
+    return torch.optim.Adam(params, **options)
+
+
 def _grad_norm(params) -> float:
     grads = [p.grad for p in params if p.grad is not None]
     if not grads:
@@ -246,9 +266,13 @@ class GANModule(pl.LightningModule):
         if any(k.startswith("generator_ema.") for k in checkpoint.get("state_dict", {})):
             self._ensure_ema()
 
+    #: use torch's fused Adam kernel (a subclass opts in: the update is the same, but its rounding
+    #: differs from the default kernel's, so seeded results of existing models would change)
+    fused_adam: bool = False
+
     def configure_optimizers(self):
-        opt_g = torch.optim.Adam(self.generator_parameters(), lr=self.lr_g, betas=self.betas)
-        opt_d = torch.optim.Adam(self.discriminator_parameters(), lr=self.lr_d, betas=self.betas)
+        opt_g = adam(self.generator_parameters(), fused=self.fused_adam, lr=self.lr_g, betas=self.betas)
+        opt_d = adam(self.discriminator_parameters(), fused=self.fused_adam, lr=self.lr_d, betas=self.betas)
         return [opt_g, opt_d]
 
     def _logits(self, x: Tensor, cond: Tensor | None) -> tuple[Tensor, dict]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from ganaug.core.layers import (
@@ -79,3 +80,59 @@ def test_infogan_loss_is_lower_when_codes_are_recovered():
     bad = torch.zeros(64, 8)
     assert float(infogan_loss(good, codes, 4)) < float(infogan_loss(bad, codes, 4)) - 1.0
     assert InfoGANHead(5, 4, 2)(torch.randn(3, 5)).shape == (3, 8)
+
+
+# --------------------------------------------------------------- FastDropout
+def test_fast_dropout_drops_the_asked_share_and_rescales_the_rest():
+    from ganaug.core.layers import FastDropout
+
+    torch.manual_seed(0)
+    for p in (0.25, 0.5):
+        out = FastDropout(p)(torch.ones(200_000))
+        dropped = float((out == 0).float().mean())
+        assert abs(dropped - p) < 0.005, (p, dropped)
+        kept = out[out != 0]
+        assert torch.allclose(kept, torch.full_like(kept, 1.0 / (1.0 - p)))
+        assert abs(float(out.mean()) - 1.0) < 0.01  # inverted dropout keeps the mean
+
+
+def test_fast_dropout_masks_are_independent_between_calls_and_elements():
+    from ganaug.core.layers import FastDropout
+
+    torch.manual_seed(0)
+    layer = FastDropout(0.5)
+    a = layer(torch.ones(100_000)) > 0
+    b = layer(torch.ones(100_000)) > 0
+    agree = float((a == b).float().mean())
+    assert abs(agree - 0.5) < 0.01  # independent masks agree half the time
+    neighbours = float((a[1:] == a[:-1]).float().mean())
+    assert abs(neighbours - 0.5) < 0.01  # no structure between neighbouring elements
+
+
+def test_fast_dropout_gradient_is_the_mask_and_eval_is_identity():
+    from ganaug.core.layers import FastDropout
+
+    torch.manual_seed(1)
+    layer = FastDropout(0.25)
+    x = torch.randn(64, 32, requires_grad=True)
+    out = layer(x)
+    out.sum().backward()
+    mask = (out.detach() != 0).float() / 0.75
+    assert torch.allclose(x.grad, mask)
+    layer.eval()
+    assert torch.equal(layer(x), x)
+    layer.train()
+    layer.p = 0.0  # an nn.Dropout whose p is changed later behaves accordingly
+    assert torch.equal(layer(x), x)
+    assert isinstance(layer, torch.nn.Dropout)
+
+
+def test_fast_dropout_works_inside_vmap_and_refuses_bad_p():
+    from ganaug.core.layers import FastDropout
+
+    layer = FastDropout(0.5)
+    out = torch.vmap(lambda row: layer(row), randomness="different")(torch.ones(8, 16))
+    assert out.shape == (8, 16)
+    for bad in (-0.1, 1.0, 1.5):
+        with pytest.raises(ValueError, match="dropout probability"):
+            FastDropout(bad)
