@@ -66,7 +66,7 @@ SECTIONS = [
     ("Datasets for training loops", ("ganaug.data",)),
     ("Anomaly detection", ("ganaug.anomaly",)),
     ("Object detection", ("ganaug.detection",)),
-    ("Evaluation", ("ganaug.evaluate",)),
+    ("Evaluation", ("ganaug.evaluate", "ganaug.metrics")),
     ("Privacy", ("ganaug.privacy",)),
     ("Models", ("ganaug.tabular", "ganaug.image", "ganaug.timeseries")),
     ("Core GAN toolbox", ("ganaug.core",)),

@@ -48,6 +48,7 @@ _EXPORTS: dict[str, str] = {
     "detection_collate": "ganaug.data",
     "detection_compose": "ganaug.data",
     "utility_report": "ganaug.evaluate",
+    "quality_report": "ganaug.metrics.quality",
     "UtilityReport": "ganaug.evaluate",
     "TimeSeriesAugmenter": "ganaug.augment.timeseries",
     "RecurrentGAN": "ganaug.timeseries",
