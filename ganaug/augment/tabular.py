@@ -67,6 +67,13 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
     lr_g, lr_d : float, default=2e-4
     n_critic : int, default=1
         Discriminator steps per generator step.
+    gp_every : int, default=1
+        Lazy gradient penalty (StyleGAN2's lazy regularisation): with
+        ``loss="wgan-gp"`` the penalty is computed on every ``gp_every``-th
+        discriminator step only, at ``gp_every`` times its weight, so its
+        average strength is unchanged, and the skipped steps save its double
+        backward, a large share of a step. 1 = every step (as WGAN-GP). Needs
+        ``backend="ganaug"`` and no ``dp``; no effect with other losses.
     ema_decay : float or None, default=0.99
         Samples come from an exponential moving average of the generator's
         weights (per step). GAN training oscillates; on the bundled tables
@@ -182,6 +189,7 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
         lr_g: float = 2e-4,
         lr_d: float = 2e-4,
         n_critic: int = 1,
+        gp_every: int = 1,
         ema_decay: float | None = 0.99,
         class_balance: float = 0.5,
         pack_by_class: bool = True,
@@ -216,6 +224,7 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
         self.lr_g = lr_g
         self.lr_d = lr_d
         self.n_critic = n_critic
+        self.gp_every = gp_every
         self.ema_decay = ema_decay
         self.class_balance = class_balance
         self.classifier_weight = classifier_weight
@@ -254,7 +263,8 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
             if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"{name} must be a positive int, got {v!r}")
 
-        for name in ("epochs", "batch_size", "embedding_dim", "pac", "n_critic", "patience", "max_modes", "max_tries"):
+        for name in ("epochs", "batch_size", "embedding_dim", "pac", "n_critic", "gp_every", "patience", "max_modes",
+                     "max_tries"):
             positive_int(name)
         for name in ("generator_dim", "discriminator_dim"):
             dims = getattr(self, name)
@@ -280,6 +290,12 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
             raise ValueError("dp needs backend='ganaug' (the ctgan backend has no DP training)")
         if self.backend == "ctgan" and self.validation is not None:
             raise ValueError("validation needs backend='ganaug' (CTGAN's training loop cannot be checkpointed)")
+        if self.backend == "ctgan" and self.gp_every != 1:
+            raise ValueError(f"gp_every={self.gp_every!r} needs backend='ganaug' (CTGAN computes the gradient "
+                             "penalty at every step); use gp_every=1")
+        if self.dp is not None and self.gp_every != 1:
+            raise ValueError(f"gp_every={self.gp_every!r} cannot be combined with dp (the DP discriminator step "
+                             "computes the penalty in every row's clipped gradient); use gp_every=1")
         parse_constraints(self.constraints)  # TypeError for a declaration that is not a constraint
 
     def _validate_X(self, X, reset: bool):
@@ -368,6 +384,7 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
             dropout=float(self.dropout), loss=self.loss, lr_g=float(self.lr_g), lr_d=float(self.lr_d),
             n_critic=int(self.n_critic), ema_decay=self.ema_decay, classifier_weight=float(self.classifier_weight),
             twin_classifier=bool(self.twin_classifier),
+            gp_every=int(self.gp_every),
         )
 
     def _split_validation(self, frame, codes, seed):

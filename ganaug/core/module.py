@@ -24,6 +24,7 @@ import math
 from typing import Any
 
 import lightning.pytorch as pl
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -62,6 +63,24 @@ def _grad_norm(params) -> float:
     return float(torch.nn.utils.get_total_norm(grads, norm_type=2.0))
 
 
+def check_gp_every(gp_every) -> int:
+    """``gp_every`` as an int; a ValueError naming the value unless it is an int >= 1.
+
+    Examples
+    --------
+    >>> from ganaug.core.module import check_gp_every
+    >>> check_gp_every(4)
+    4
+    >>> check_gp_every(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: gp_every must be an int >= 1, got 0
+    """
+    if isinstance(gp_every, (bool, np.bool_)) or not isinstance(gp_every, (int, np.integer)) or gp_every < 1:
+        raise ValueError(f"gp_every must be an int >= 1, got {gp_every!r}")
+    return int(gp_every)
+
+
 class GANModule(pl.LightningModule):
     """Base LightningModule for adversarial training with manual optimisation.
 
@@ -96,13 +115,21 @@ class GANModule(pl.LightningModule):
     record_history : bool, default=True
         Keep per-step losses and gradient norms in :attr:`history` (used by
         the diagnostics and plots).
+    gp_every : int, default=1
+        Lazy gradient penalty (the lazy regularisation of StyleGAN2, Karras et
+        al., 2020): with a loss that has a gradient penalty (``"wgan-gp"``),
+        the penalty is computed only on every ``gp_every``-th discriminator
+        step (the first one included) and weighted by ``gp_every`` there, so
+        its average strength is unchanged. Its double backward is a large
+        share of a small network's step; 1 computes it at every step.
 
     Attributes
     ----------
     history : list of dict
         One entry per discriminator step: ``epoch``, ``step``, ``d_loss``,
         ``grad_norm_d`` and, on generator steps, ``g_loss``, ``grad_norm_g``;
-        ``wasserstein`` for the Wasserstein losses.
+        ``wasserstein`` for the Wasserstein losses; ``gradient_penalty`` (the
+        unweighted penalty) on the steps that compute it.
 
     Examples
     --------
@@ -143,6 +170,7 @@ class GANModule(pl.LightningModule):
         unrolled_steps: int = 0,
         instance_noise: float = 0.0,
         record_history: bool = True,
+        gp_every: int = 1,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
@@ -161,6 +189,7 @@ class GANModule(pl.LightningModule):
                 raise ValueError(f"{name} must be > 0, got {lr}")
         if ema_decay is not None and not 0.0 < ema_decay < 1.0:
             raise ValueError(f"ema_decay must be in (0, 1) or None, got {ema_decay}")
+        self.gp_every = check_gp_every(gp_every)
         self.latent_dim = latent_dim
         self.n_critic = int(n_critic)
         self.lr_g = float(lr_g)
@@ -311,6 +340,27 @@ class GANModule(pl.LightningModule):
             )
 
     # ----------------------------------------------------------------- steps
+    def gradient_penalty_weight(self) -> float | None:
+        """Weight of the gradient penalty at the current discriminator step, or None to skip it.
+
+        ``gp_weight * gp_every`` on every ``gp_every``-th discriminator step
+        (one step per training batch, counted from the first, which computes
+        it; a batch's unrolled look-ahead steps follow that batch), None on
+        the other steps and for losses without a penalty. A subclass with its
+        own discriminator loss (e.g. CycleGAN's two critics) calls this too.
+
+        Returns
+        -------
+        float or None
+        """
+        loss = self.adversarial_loss
+        if not loss.needs_gradient_penalty:
+            return None
+        if self.gp_every == 1:
+            return loss.gp_weight  # exactly the eager penalty
+        step = max(self._batches_seen - 1, 0)  # _batches_seen is 1 during the first batch
+        return loss.gp_weight * self.gp_every if step % self.gp_every == 0 else None
+
     def discriminator_loss(self, real: Tensor, cond: Tensor | None) -> tuple[Tensor, dict[str, float]]:
         """Discriminator loss on one batch (fakes drawn and detached here)."""
         n = real.shape[0]
@@ -329,9 +379,10 @@ class GANModule(pl.LightningModule):
         logs: dict[str, float] = {}
         if self.adversarial_loss.is_wasserstein:
             logs["wasserstein"] = float((real_logits.mean() - fake_logits.mean()).detach())
-        if self.adversarial_loss.needs_gradient_penalty:
+        gp_weight = self.gradient_penalty_weight()
+        if gp_weight is not None:
             gp = gradient_penalty(lambda x: self._logits(x, cond)[0], real_in, fake_in)
-            d_loss = d_loss + self.adversarial_loss.gp_weight * gp
+            d_loss = d_loss + gp_weight * gp
             logs["gradient_penalty"] = float(gp.detach())
         extra = self.discriminator_extra_loss(real, fake, cond, real_extras, fake_extras, z)
         if extra is not None:

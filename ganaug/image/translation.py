@@ -387,15 +387,16 @@ class CycleGAN(_TranslationGAN):
         std = self._noise_std()
         logs: dict[str, float] = {}
         total = real_a.new_zeros(())
+        gp_weight = self.gradient_penalty_weight()  # None on the steps a lazy penalty (gp_every) skips
         for domain, r, f in (("a", real_a, fake_a), ("b", real_b, fake_b)):
             r_in, f_in = self._noisy(r, std), self._noisy(f, std)
             r_logits, f_logits = self._patch_logits(r_in, domain), self._patch_logits(f_in, domain)
             d = self.adversarial_loss.discriminator_loss(r_logits, f_logits)
             if self.adversarial_loss.is_wasserstein:
                 logs[f"wasserstein_{domain}"] = float((r_logits.mean() - f_logits.mean()).detach())
-            if self.adversarial_loss.needs_gradient_penalty:
+            if gp_weight is not None:
                 gp = gradient_penalty(lambda x, dom=domain: self._patch_logits(x, dom), r_in, f_in)
-                d = d + self.adversarial_loss.gp_weight * gp
+                d = d + gp_weight * gp
             logs[f"d_loss_{domain}"] = float(d.detach())
             total = total + d
         return total, logs

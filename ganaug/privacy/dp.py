@@ -239,6 +239,10 @@ class DPTabularGAN(TabularGAN):
             raise ValueError("DP training needs pac=1 (one row per discriminator input)")
         if self.unrolled_steps:
             raise ValueError("DP training does not support unrolled discriminator steps")
+        if self.gp_every != 1:
+            # the per-row DP step computes the penalty inside each row's clipped gradient at every step
+            raise ValueError(f"DP training does not support a lazy gradient penalty: gp_every must be 1, got "
+                             f"{self.gp_every}")
         self.dp_noise_multiplier = float(noise_multiplier)
         self.dp_max_grad_norm = float(max_grad_norm)
         self.dp_sample_rate = float(sample_rate)

@@ -367,6 +367,10 @@ class TabularGAN(GANModule):
         Weight of the generator's condition loss.
     loss : str, default="wgan-gp"
     betas : tuple, default=(0.5, 0.9)
+    gp_every : int, default=1
+        Compute the gradient penalty on every ``gp_every``-th discriminator
+        step only, at ``gp_every`` times its weight (lazy regularisation, see
+        :class:`ganaug.core.GANModule`); 1 = every step.
     **gan_options
         Anything else of :class:`ganaug.core.GANModule` (``n_critic``,
         ``lr_g``, ``lr_d``, ``ema_decay``...).
@@ -405,12 +409,14 @@ class TabularGAN(GANModule):
         twin_classifier: bool = True,
         loss: str = "wgan-gp",
         betas: tuple[float, float] = (0.5, 0.9),
+        gp_every: int = 1,
         **gan_options,
     ) -> None:
         pac = int(pac)
         if pac < 1:
             raise ValueError(f"pac must be >= 1, got {pac}")
-        super().__init__(latent_dim=(pac, int(embedding_dim)), loss=loss, betas=betas, **gan_options)
+        super().__init__(latent_dim=(pac, int(embedding_dim)), loss=loss, betas=betas, gp_every=gp_every,
+                         **gan_options)
         spans = [(int(s), int(w), str(k)) for s, w, k in spans]
         self.save_hyperparameters(
             {"spans": spans, "n_classes": int(n_classes), "category_positions": [int(p) for p in category_positions],
@@ -419,7 +425,7 @@ class TabularGAN(GANModule):
              "tau": float(tau), "cond_loss_weight": float(cond_loss_weight),
              "classifier_weight": float(classifier_weight), "classifier_dim": int(classifier_dim),
              "twin_classifier": bool(twin_classifier), "loss": loss,
-             "betas": [float(b) for b in betas], **gan_options}
+             "betas": [float(b) for b in betas], "gp_every": self.gp_every, **gan_options}
         )
         self.pac = pac
         self.embedding_dim = int(embedding_dim)
