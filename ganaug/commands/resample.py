@@ -40,7 +40,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="keep the epoch whose synthetic rows best predict held-out real rows, with early stopping")
     p.add_argument("--constraints", default=None, metavar="FILE.json",
                    help='rules every synthetic row obeys, a JSON list such as '
-                        '[{"type": "Inequality", "low": "Amount", "high": "Price"}]; the input rows must obey them')
+                        '[{"type": "Inequality", "low": "Amount", "high": "Price"}]; the input rows must obey them '
+                        '(default: the inequalities every input row obeys between correlated numeric columns, '
+                        'as TabularAugmenter(constraints="auto"))')
     p.add_argument("--save-model", default=None, metavar="DIR",
                    help="also save the trained model to DIR (for 'ganaug sample')")
     p.add_argument("-o", "--out", required=True, help="output CSV file")
@@ -171,7 +173,7 @@ def run(args) -> int:
 
     from ganaug.augment.tabular import TabularAugmenter
 
-    constraints = None if args.constraints is None else read_constraints(args.constraints)
+    constraints = "auto" if args.constraints is None else read_constraints(args.constraints)
     df = _read(args.data, args.target)
     y = df[args.target]
     X, dates = _features(df, args.target)

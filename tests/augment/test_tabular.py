@@ -151,17 +151,21 @@ def test_filter_keeps_the_rows_the_critic_prefers(fitted):
     aug.set_params(filter_synthetic=True, filter_quantile=0.5)
     X_f, y_f = aug.sample({"bad": 400, "good": 100}, random_state=2)
     assert y_f.value_counts().to_dict() == {"bad": 400, "good": 100}
-    # the same candidates unfiltered: the kept half scores higher than the candidates overall
+    # the same candidates, drawn again with the same seeds: the kept rows are each class's best-scored half
     import torch
 
-    codes = np.repeat([0, 1], [800, 200])
-    rng = np.random.default_rng(0)
-    cats = aug._sampler.sample_conditions(codes, rng)
-    rows = aug.module_.sample_rows(torch.as_tensor(codes), torch.as_tensor(cats), generator=torch.Generator().manual_seed(0))
-    scores = aug._critic_scores(rows, codes, cats, rng)
-    kept = aug._encoded_rows(codes[:500], np.random.default_rng(9), torch.Generator().manual_seed(9))
-    kept_scores = aug._critic_scores(torch.as_tensor(kept), codes[:500], aug._sampler.sample_conditions(codes[:500], rng), rng)
-    assert kept_scores.mean() > scores.mean()
+    codes = np.repeat([0, 1], [400, 100])
+    cand_codes = np.repeat([0, 1], [800, 200])
+    rng = np.random.default_rng(9)
+    cats = aug._sampler.sample_conditions(cand_codes, rng)
+    rows = aug.module_.sample_rows(torch.as_tensor(cand_codes), torch.as_tensor(cats),
+                                   generator=torch.Generator().manual_seed(9))
+    scores = aug._critic_scores(rows, cand_codes, cats, rng)
+    kept = aug._encoded_rows(codes, np.random.default_rng(9), torch.Generator().manual_seed(9))
+    for c, (lo, hi), n in ((0, (0, 800), 400), (1, (800, 1000), 100)):
+        best = lo + np.argsort(-scores[lo:hi], kind="stable")[:n]
+        np.testing.assert_array_equal(kept[codes == c], rows.numpy()[best])
+        assert scores[best].mean() > scores[lo:hi].mean()
 
 
 def test_tstr_validation_keeps_the_best_checkpoint(credit):

@@ -149,7 +149,7 @@ def fitted(credit, credit_rules):
     X, y = credit
     X = X.iloc[:2000]
     y = y.iloc[:2000]
-    plain = TabularAugmenter(**TINY).fit(X, y)
+    plain = TabularAugmenter(constraints=None, **TINY).fit(X, y)  # not even the inferred ones
     aug = TabularAugmenter(constraints=credit_rules, **TINY)
     X_res, y_res = aug.fit_resample(X, y)
     return X, y, plain, aug, X_res

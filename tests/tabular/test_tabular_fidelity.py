@@ -74,3 +74,10 @@ def test_tables_without_implied_constraints_say_none(fidelity):
     for name in TABULAR_DATASETS:  # every declared constraint holds on every real row (else this raises)
         X, _ = load_tabular(name)
         assert len(fidelity._constraints(name, X)) == len(fidelity.TABLE_CONSTRAINTS[name])
+
+
+def test_ganaug_params_parse_json_values_and_refuse_bad_pairs(fidelity):
+    assert fidelity.ganaug_params(["gp_every=4", "loss=hinge", "calibrate=false"]) == {
+        "gp_every": 4, "loss": "hinge", "calibrate": False}
+    with pytest.raises(SystemExit, match="NAME=VALUE"):
+        fidelity.ganaug_params(["gp_every"])
