@@ -238,7 +238,7 @@ def _fit_sample_ganaug(X_tr, y_tr, n, seed, epochs, constraints=None, params=Non
     from ganaug.augment.tabular import TabularAugmenter
 
     t0 = time.perf_counter()
-    options = {"constraints": None, **(params or {})}
+    options = dict(params or {})  # the plain arm: the augmenter's defaults (constraints="auto" included)
     if constraints:  # the constrained arm: the table's declared rules win over --ganaug-param
         options["constraints"] = constraints
     aug = TabularAugmenter(epochs=epochs, random_state=seed, trainer={"enable_progress_bar": False}, **options)
