@@ -19,6 +19,21 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
+@pytest.fixture()
+def import_pipeline(monkeypatch):
+    """``import_pipeline("name")``: a fresh import of ``pipelines/name.py`` (pipelines/ on sys.path for the test)."""
+    import importlib
+    import sys
+
+    monkeypatch.syspath_prepend(str(REPO / "pipelines"))
+
+    def load(name: str):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+        return importlib.import_module(name)
+
+    return load
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """Folder of the real development data (``../shared/data``)."""

@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-from pathlib import Path
 
 import pytest
 
-PIPELINES = Path(__file__).resolve().parents[1] / "pipelines"
 
-
-@pytest.fixture
-def bench(monkeypatch):
-    monkeypatch.syspath_prepend(str(PIPELINES))
-    monkeypatch.delitem(sys.modules, "_bench", raising=False)
-    import _bench
-
-    return _bench
+@pytest.fixture()
+def bench(import_pipeline):
+    return import_pipeline("_bench")
 
 
 def _load(monkeypatch, value: float) -> None:

@@ -795,9 +795,8 @@ def infer_inequalities(frame: pd.DataFrame, min_correlation: float = 0.5, max_co
     columns move together), and their ranges overlap (``max(a) > min(b)``:
     an order implied by disjoint ranges needs no constraint). Each column is
     the ``high`` side of at most one inequality, the one with the strongest
-    correlation, and a column that is already a ``high`` is not used as
-    another's ``low`` when that would close a cycle. Columns that are equal
-    on every row are skipped.
+    correlation. Columns that are equal on every row are skipped (so the
+    rules never form a cycle: one would make its columns equal).
 
     This is what ``TabularAugmenter(constraints="auto")`` declares. On the
     bundled tables it finds the rules a person would declare (credit:
@@ -851,19 +850,12 @@ def infer_inequalities(frame: pd.DataFrame, min_correlation: float = 0.5, max_co
         if np.array_equal(a, b) or not (a <= b).all() or not a.max() > b.min():
             continue
         candidates.append((float(corr[i, j]), columns[i], columns[j]))
-    chosen, high_of = [], {}
-    for strength, low, high in sorted(candidates, key=lambda c: -c[0]):
-        if high in high_of or len(chosen) >= int(max_constraints):
+    # No cycle can arise: a <= b <= ... <= a on every row makes the columns equal, and equal pairs are skipped.
+    chosen, highs = [], set()
+    for _, low, high in sorted(candidates, key=lambda c: -c[0]):
+        if high in highs or len(chosen) >= int(max_constraints):
             continue
-        node, cycle = low, False  # walk low's chain of lows: never close a cycle
-        while node in high_of:
-            node = high_of[node]
-            if node == high:
-                cycle = True
-                break
-        if cycle:
-            continue
-        high_of[high] = low
+        highs.add(high)
         chosen.append(Inequality(low, high))
     return chosen
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,13 +13,8 @@ WINDOW = 32
 
 
 @pytest.fixture()
-def baselines(monkeypatch):
-    pipelines = Path(__file__).resolve().parents[2] / "pipelines"
-    monkeypatch.syspath_prepend(str(pipelines))
-    monkeypatch.delitem(sys.modules, "_series_baselines", raising=False)
-    import _series_baselines
-
-    return _series_baselines
+def baselines(import_pipeline):
+    return import_pipeline("_series_baselines")
 
 
 @pytest.fixture(scope="module")
@@ -82,12 +75,9 @@ def test_nearest_window_self_join_excludes_overlapping_windows(baselines):
     assert got.min() > 0
 
 
-def test_benchmark_series_arms_on_a_nab_stream(monkeypatch, shared_data, baselines):
+def test_benchmark_series_arms_on_a_nab_stream(shared_data, baselines, import_pipeline):
     """The pipeline's baseline arms give one finite score per step of a real NAB stream."""
-    pipelines = Path(__file__).resolve().parents[2] / "pipelines"
-    monkeypatch.syspath_prepend(str(pipelines))
-    monkeypatch.delitem(sys.modules, "anomaly_benchmark", raising=False)
-    import anomaly_benchmark
+    anomaly_benchmark = import_pipeline("anomaly_benchmark")
 
     df = pd.read_csv(shared_data / "nab" / "data" / "realKnownCause" / "rogue_agent_key_hold.csv")
     x = df["value"].to_numpy(dtype=np.float64)

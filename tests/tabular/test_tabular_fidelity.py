@@ -8,8 +8,6 @@ says so with a skip at the end.
 from __future__ import annotations
 
 import importlib.util
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,13 +17,8 @@ HAS_CTGAN = importlib.util.find_spec("ctgan") is not None
 
 
 @pytest.fixture()
-def fidelity(monkeypatch):
-    pipelines = Path(__file__).resolve().parents[2] / "pipelines"
-    monkeypatch.syspath_prepend(str(pipelines))
-    monkeypatch.delitem(sys.modules, "tabular_fidelity", raising=False)
-    import tabular_fidelity
-
-    return tabular_fidelity
+def fidelity(import_pipeline):
+    return import_pipeline("tabular_fidelity")
 
 
 def test_fast_run_on_credit_writes_scores_in_range(fidelity, tmp_path, capsys):
