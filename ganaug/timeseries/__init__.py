@@ -1,5 +1,6 @@
 """Time series: recurrent GANs (RCGAN, TimeGAN-style), encoding, TimeGAN metrics, a small classifier."""
 
+from ganaug.timeseries.attributes import AttributeEncoder
 from ganaug.timeseries.baselines import JitterScalingOverSampler, SeriesRandomOverSampler
 from ganaug.timeseries.classifier import SeriesClassifier, fit_predict_proba
 from ganaug.timeseries.encoding import SeriesEncoder, check_series_array, lengths_to_mask, make_windows
@@ -7,6 +8,7 @@ from ganaug.timeseries.model import RecurrentGAN
 from ganaug.timeseries.networks import SequenceNet
 
 __all__ = [
+    "AttributeEncoder",
     "JitterScalingOverSampler",
     "RecurrentGAN",
     "SeriesClassifier",

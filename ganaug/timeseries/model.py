@@ -4,6 +4,11 @@ Tensors seen by this module are already encoded (see
 :mod:`ganaug.timeseries.encoding`): values ``(N, length, channels)`` scaled to
 ``[0, 1]`` with zeros at padding, and a condition ``(N, 2)`` int64 tensor of
 ``[class code, observed length]`` per series (:meth:`RecurrentGAN.make_condition`).
+With ``attr_dim > 0`` the condition is a float tensor ``(N, 2 + attr_dim)``:
+the same two columns followed by the encoded static attributes of each series
+(DoppelGANger-style, see :mod:`ganaug.timeseries.attributes`), which every
+conditional network (generator, discriminator, TimeGAN supervisor) sees at
+every step.
 
 Two modes
 ---------
@@ -29,10 +34,24 @@ steps never see padded inputs; padded inputs are also zeroed, padded
 discriminator logits are a constant 0 (no gradient, no dependence on the
 padding) and every reconstruction/supervised/moment loss is averaged over
 observed steps only. Fakes get the lengths of the real batch they face.
+
+Batch generation (``steps_per_output``)
+---------------------------------------
+DoppelGANger's batch generation (Lin et al., 2020): with ``S > 1`` every
+recurrent network runs ``ceil(L / S)`` steps instead of ``L``. The
+generator's head emits ``S * channels`` values per step, unfolded to
+``(N, ceil(L/S) * S, channels)`` and trimmed to ``L``; the discriminator (and
+TimeGAN's embedder) reads the series folded the same way, ``(N, ceil(L/S),
+S * channels)`` chunks zero-padded at the end, and gives one logit per chunk.
+A chunk counts as observed when any of its steps is (padded steps inside it
+are zeroed first); the position feature is the chunk's position among the
+series' observed chunks. Moment and reconstruction losses stay on the
+unfolded ``(N, L, channels)`` series.
 """
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import torch
@@ -84,6 +103,11 @@ class RecurrentGAN(GANModule):
     variable_length : bool, default=False
         Feed the relative position ``t / (length - 1)`` to generator and
         discriminator so they know where each series ends.
+    attr_dim : int, default=0
+        Size of the static per-series attribute vector carried by the
+        condition (0 = none); appended to every step's input of the
+        conditional networks. Fakes get the attributes of the real batch
+        they face, as they get its labels and lengths.
     embedding_epochs, supervised_epochs : int, default=0
         TimeGAN pre-training phases (epochs of the Trainer); ignored for rcgan.
     gamma : float, default=1.0
@@ -96,6 +120,13 @@ class RecurrentGAN(GANModule):
         generator loss; default 100 for TimeGAN (its value) and 10 for rcgan.
     lr_e : float, optional
         TimeGAN embedder/recovery learning rate (default ``lr_g``).
+    steps_per_output : int, default=1
+        Steps emitted per recurrent step (DoppelGANger's batch generation):
+        generator and discriminator run ``ceil(seq_len / steps_per_output)``
+        recurrent steps, which is what makes series of hundreds or thousands
+        of steps trainable. The discriminator gives one logit per chunk of
+        ``steps_per_output`` steps; the latent is ``(ceil(seq_len /
+        steps_per_output), noise_dim)``. Must not exceed ``seq_len``.
     **gan_kwargs
         :class:`~ganaug.core.GANModule` options: ``loss``, ``loss_options``,
         ``real_label``, ``n_critic``, ``lr_g``, ``lr_d``, ``betas``,
@@ -107,7 +138,8 @@ class RecurrentGAN(GANModule):
     shape of one latent (a noise sequence), :meth:`generate_windows` maps
     latents to series differentiably, :meth:`window_scores` gives the
     discriminator's realness per series and :meth:`reconstruct` (TimeGAN mode)
-    passes series through the autoencoder.
+    passes series through the autoencoder. With ``steps_per_output > 1``
+    :meth:`step_logits` repeats each chunk's logit over its steps.
 
     Examples
     --------
@@ -122,6 +154,12 @@ class RecurrentGAN(GANModule):
     >>> trainer.fit(gan, tensor_loader(x, cond, batch_size=16, seed=0))
     >>> gan.generate_samples(3, cond[:3]).shape
     torch.Size([3, 12, 2])
+
+    Batch generation: 5 recurrent steps of 3 output steps each (trimmed to 12)
+
+    >>> gan = RecurrentGAN(n_channels=2, seq_len=12, n_classes=2, hidden_dim=8, steps_per_output=3)
+    >>> gan.latent_shape, gan.generate_samples(3, cond[:3]).shape
+    ((4, 8), torch.Size([3, 12, 2]))
     """
 
     def __init__(
@@ -138,12 +176,14 @@ class RecurrentGAN(GANModule):
         global_noise_dim: int | None = None,
         cond_dim: int = 8,
         variable_length: bool = False,
+        attr_dim: int = 0,
         embedding_epochs: int = 0,
         supervised_epochs: int = 0,
         gamma: float = 1.0,
         supervised_weight: float = 100.0,
         moment_weight: float | None = None,
         lr_e: float | None = None,
+        steps_per_output: int = 1,
         **gan_kwargs: Any,
     ) -> None:
         unknown = sorted(set(gan_kwargs) - set(_GAN_KEYS))
@@ -157,22 +197,34 @@ class RecurrentGAN(GANModule):
                                  ("hidden_dim", hidden_dim, 1), ("num_layers", num_layers, 1)):
             if int(value) < low:
                 raise ValueError(f"{name} must be >= {low}, got {value}")
+        if isinstance(steps_per_output, bool) or not isinstance(steps_per_output, numbers.Integral) \
+                or steps_per_output < 1:
+            raise ValueError(f"steps_per_output must be a positive int, got {steps_per_output!r}")
+        if int(seq_len) < steps_per_output:
+            raise ValueError(f"seq_len={int(seq_len)} is shorter than steps_per_output={int(steps_per_output)}: "
+                             "series must have at least steps_per_output steps")
+        steps_per_output = int(steps_per_output)
+        n_chunks = -(-int(seq_len) // steps_per_output)
         if int(embedding_epochs) < 0 or int(supervised_epochs) < 0:
             raise ValueError("embedding_epochs and supervised_epochs must be >= 0")
+        if int(attr_dim) < 0:
+            raise ValueError(f"attr_dim must be >= 0, got {attr_dim}")
         if moment_weight is None:
             moment_weight = 100.0 if mode == "timegan" else 10.0
         noise_dim = int(noise_dim) if noise_dim is not None else max(int(n_channels), 8)
         global_noise_dim = noise_dim // 2 if global_noise_dim is None else int(global_noise_dim)
         if not 0 <= global_noise_dim <= noise_dim:
             raise ValueError(f"global_noise_dim must be in [0, noise_dim={noise_dim}], got {global_noise_dim}")
-        super().__init__(latent_dim=(int(seq_len), noise_dim), **gan_kwargs)
+        super().__init__(latent_dim=(n_chunks, noise_dim), **gan_kwargs)
         self._config = {
             "n_channels": int(n_channels), "seq_len": int(seq_len), "n_classes": int(n_classes), "mode": mode,
             "cell": cell, "hidden_dim": int(hidden_dim), "num_layers": int(num_layers), "noise_dim": noise_dim,
             "global_noise_dim": global_noise_dim, "cond_dim": int(cond_dim), "variable_length": bool(variable_length),
+            "attr_dim": int(attr_dim),
             "embedding_epochs": int(embedding_epochs), "supervised_epochs": int(supervised_epochs),
             "gamma": float(gamma), "supervised_weight": float(supervised_weight),
             "moment_weight": float(moment_weight), "lr_e": None if lr_e is None else float(lr_e),
+            "steps_per_output": steps_per_output,
             **{k: (list(v) if isinstance(v, tuple) else v) for k, v in gan_kwargs.items()},
         }
         self.mode = mode
@@ -182,22 +234,28 @@ class RecurrentGAN(GANModule):
         self.noise_dim = noise_dim
         self.global_noise_dim = global_noise_dim
         self.variable_length = bool(variable_length)
+        self.attr_dim = int(attr_dim)
         self.embedding_epochs = int(embedding_epochs)
         self.supervised_epochs = int(supervised_epochs)
         self.gamma = float(gamma)
         self.supervised_weight = float(supervised_weight)
         self.moment_weight = float(moment_weight)
         self.lr_e = self.lr_g if lr_e is None else float(lr_e)
+        self.steps_per_output = steps_per_output
+        self.n_chunks = n_chunks
+        folded = self.n_channels * steps_per_output  # features of one chunk of steps
         net = dict(hidden_dim=int(hidden_dim), cell=cell, cond_dim=int(cond_dim))
         cond = dict(n_classes=self.n_classes, position=self.variable_length)
+        if self.attr_dim:  # only then: attr_dim=0 builds exactly the networks (and draws the weights) as before
+            cond["attr_dim"] = self.attr_dim
         if mode == "rcgan":
-            self.generator = SequenceNet(noise_dim, self.n_channels, num_layers=num_layers, activation="sigmoid",
+            self.generator = SequenceNet(noise_dim, folded, num_layers=num_layers, activation="sigmoid",
                                          **net, **cond)
-            self.discriminator = SequenceNet(self.n_channels, 1, num_layers=num_layers, projection=True, **net, **cond)
+            self.discriminator = SequenceNet(folded, 1, num_layers=num_layers, projection=True, **net, **cond)
         else:
             h = int(hidden_dim)
-            self.embedder = SequenceNet(self.n_channels, h, num_layers=num_layers, activation="sigmoid", **net)
-            self.recovery = SequenceNet(h, self.n_channels, num_layers=num_layers, activation="sigmoid", **net)
+            self.embedder = SequenceNet(folded, h, num_layers=num_layers, activation="sigmoid", **net)
+            self.recovery = SequenceNet(h, folded, num_layers=num_layers, activation="sigmoid", **net)
             self.generator = SequenceNet(noise_dim, h, num_layers=num_layers, activation="sigmoid", **net, **cond)
             self.supervisor = SequenceNet(h, h, num_layers=max(num_layers - 1, 1), activation="sigmoid",
                                           **net, **cond)
@@ -212,12 +270,12 @@ class RecurrentGAN(GANModule):
 
     @property
     def latent_shape(self) -> tuple[int, int]:
-        """Shape of one latent: a noise sequence ``(seq_len, noise_dim)``."""
-        return (self.seq_len, self.noise_dim)
+        """Shape of one latent: a noise sequence ``(ceil(seq_len / steps_per_output), noise_dim)``."""
+        return (self.n_chunks, self.noise_dim)
 
     def sample_noise(self, n: int, generator: torch.Generator | None = None, truncation: float | None = None,
                      device=None) -> Tensor:
-        """Noise sequences ``(n, seq_len, noise_dim)``; the first ``global_noise_dim`` features are constant in time."""
+        """Noise sequences ``(n, *latent_shape)``; the first ``global_noise_dim`` features are constant in time."""
         z = super().sample_noise(n, generator=generator, truncation=truncation, device=device)
         g = self.global_noise_dim
         if g:
@@ -225,8 +283,12 @@ class RecurrentGAN(GANModule):
         return z
 
     @staticmethod
-    def make_condition(labels: Tensor, lengths: Tensor) -> Tensor:
-        """Condition tensor ``(N, 2)`` int64: class code and observed length of each series.
+    def make_condition(labels: Tensor, lengths: Tensor, attributes: Tensor | None = None) -> Tensor:
+        """Condition tensor: class code and observed length of each series, then its encoded attributes.
+
+        Without ``attributes`` the result is ``(N, 2)`` int64; with a float
+        ``(N, attr_dim)`` array of encoded attributes it is ``(N, 2 + attr_dim)``
+        float32 (class codes and lengths are exact in float32).
 
         Examples
         --------
@@ -234,12 +296,28 @@ class RecurrentGAN(GANModule):
         >>> from ganaug.timeseries import RecurrentGAN
         >>> RecurrentGAN.make_condition(torch.tensor([0, 1]), torch.tensor([5, 7])).tolist()
         [[0, 5], [1, 7]]
+        >>> RecurrentGAN.make_condition(torch.tensor([0, 1]), torch.tensor([5, 7]), torch.tensor([[0.5], [1.0]])).tolist()
+        [[0.0, 5.0, 0.5], [1.0, 7.0, 1.0]]
         """
         labels = torch.as_tensor(labels).long().reshape(-1)
         lengths = torch.as_tensor(lengths).long().reshape(-1)
         if labels.shape != lengths.shape:
             raise ValueError(f"labels ({labels.shape[0]}) and lengths ({lengths.shape[0]}) differ in number")
-        return torch.stack([labels, lengths], dim=1)
+        if attributes is None:
+            return torch.stack([labels, lengths], dim=1)
+        attributes = torch.as_tensor(attributes, dtype=torch.float32)
+        if attributes.dim() != 2 or attributes.shape[0] != labels.shape[0]:
+            raise ValueError(f"attributes must be (N={labels.shape[0]}, attr_dim), got shape {tuple(attributes.shape)}")
+        return torch.cat([labels[:, None].float(), lengths[:, None].float(), attributes], dim=1)
+
+    def _attributes(self, cond: Tensor | None) -> Tensor | None:
+        """The encoded attributes ``(N, attr_dim)`` carried by a condition (None without attributes)."""
+        if not self.attr_dim:
+            return None
+        if cond is None:
+            raise ValueError(f"this RecurrentGAN is conditioned on {self.attr_dim} attribute features: pass a "
+                             "condition with them (make_condition(labels, lengths, attributes))")
+        return cond[:, 2:]
 
     def _unpack(self, cond: Tensor | None, n: int, device) -> tuple[Tensor | None, Tensor, Tensor]:
         """(labels or None, lengths, mask (N, L) bool) from a condition tensor."""
@@ -249,16 +327,51 @@ class RecurrentGAN(GANModule):
             lengths = torch.full((n,), self.seq_len, dtype=torch.long, device=device)
             labels = None
         else:
-            if cond.dim() != 2 or cond.shape[1] != 2:
-                raise ValueError(f"condition must be (N, 2) [class, length], got shape {tuple(cond.shape)}")
-            labels = cond[:, 0] if self.n_classes > 1 else None
-            lengths = cond[:, 1]
+            width = 2 + self.attr_dim
+            if cond.dim() != 2 or cond.shape[1] != width:
+                what = "[class, length]" if not self.attr_dim else f"[class, length, {self.attr_dim} attribute features]"
+                raise ValueError(f"condition must be (N, {width}) {what}, got shape {tuple(cond.shape)}")
+            labels = cond[:, 0].long() if self.n_classes > 1 else None
+            lengths = cond[:, 1].long()
         mask = torch.arange(self.seq_len, device=device)[None, :] < lengths[:, None]
         return labels, lengths, mask
 
     @staticmethod
     def _apply_mask(x: Tensor, mask: Tensor) -> Tensor:
         return x * mask[..., None].to(x.dtype)
+
+    # ------------------------------------------------ folding (steps_per_output)
+    def _chunk_lengths(self, lengths: Tensor) -> Tensor:
+        """Observed chunks per series: ``ceil(length / steps_per_output)``."""
+        s = self.steps_per_output
+        return lengths if s == 1 else torch.div(lengths + (s - 1), s, rounding_mode="floor")
+
+    def _chunk_mask(self, mask: Tensor) -> Tensor:
+        """Step mask ``(N, L)`` -> chunk mask ``(N, ceil(L/S))``: a chunk counts if any of its steps does."""
+        s = self.steps_per_output
+        if s == 1:
+            return mask
+        n, length = mask.shape
+        chunks = -(-length // s)
+        return nn.functional.pad(mask, (0, chunks * s - length)).reshape(n, chunks, s).any(-1)
+
+    def _fold(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
+        """``(N, L, F)`` -> ``(N, ceil(L/S), S*F)``: groups of S steps, zero at masked and padded steps."""
+        s = self.steps_per_output
+        if s == 1:
+            return x
+        if mask is not None:
+            x = self._apply_mask(x, mask)
+        n, length, f = x.shape
+        chunks = -(-length // s)
+        return nn.functional.pad(x, (0, 0, 0, chunks * s - length)).reshape(n, chunks, s * f)
+
+    def _unfold(self, x: Tensor) -> Tensor:
+        """``(N, ceil(L/S), S*F)`` -> ``(N, L, F)`` (the inverse of :meth:`_fold`, trimmed to ``seq_len``)."""
+        s = self.steps_per_output
+        if s == 1:
+            return x
+        return x.reshape(x.shape[0], x.shape[1] * s, -1)[:, : self.seq_len]
 
     # ----------------------------------------------------- GANModule hooks
     def split_batch(self, batch: Any) -> tuple[Tensor, Tensor | None]:
@@ -274,17 +387,32 @@ class RecurrentGAN(GANModule):
     def generate(self, z: Tensor, cond: Tensor | None = None, network: nn.Module | None = None) -> Tensor:
         """Generator output: series (rcgan) or supervised latent ``S(G(z))`` (timegan)."""
         net = self.generator if network is None else network
+        if z.dim() != 3 or z.shape[1] != self.n_chunks:
+            raise ValueError(f"latents must have shape (N, *latent_shape) = (N, {self.n_chunks}, {self.noise_dim}), "
+                             f"got {tuple(z.shape)}")
         labels, lengths, mask = self._unpack(cond, z.shape[0], z.device)
-        out = self._apply_mask(net(z, labels, lengths), mask)
+        attrs = self._attributes(cond)
+        chunk_lengths = self._chunk_lengths(lengths)
+        out = net(z, labels, chunk_lengths, attrs)
         if self.mode == "timegan":
+            chunk_mask = self._chunk_mask(mask)
+            out = self._apply_mask(out, chunk_mask)
             self._cache["e_hat"] = out
-            out = self._apply_mask(self.supervisor(out, labels, lengths), mask)
-        return out
+            return self._apply_mask(self.supervisor(out, labels, chunk_lengths, attrs), chunk_mask)
+        return self._apply_mask(self._unfold(out), mask)
 
     def discriminate(self, x: Tensor, cond: Tensor | None = None) -> tuple[Tensor, dict]:
-        """Per-step logits ``(N, L)`` (a constant 0 at padded steps); extras carry them too."""
+        """Logits per step ``(N, L)``, or per chunk ``(N, ceil(L/S))`` with ``steps_per_output=S > 1``.
+
+        A constant 0 at padded steps (chunks); extras carry them too. In
+        rcgan mode ``x`` is the series ``(N, L, C)``, folded here; in timegan
+        mode it is already a latent sequence with one step per chunk.
+        """
         labels, lengths, mask = self._unpack(cond, x.shape[0], x.device)
-        logits = self.discriminator(x, labels, lengths)[..., 0] * mask.to(x.dtype)
+        if self.mode == "rcgan":
+            x = self._fold(x, mask)
+        logits = self.discriminator(x, labels, self._chunk_lengths(lengths), self._attributes(cond))[..., 0]
+        logits = logits * self._chunk_mask(mask).to(x.dtype)
         return logits, {"logits": logits}
 
     def generator_parameters(self):
@@ -313,20 +441,28 @@ class RecurrentGAN(GANModule):
         if self.gamma:
             e_logits, _ = self._logits(self._cache["e_hat"], cond)
             loss = loss + self.gamma * self.adversarial_loss.generator_loss(e_logits)
-        sup = self._supervised_loss(real, labels, lengths, mask)
+        sup = self._supervised_loss(real, labels, lengths, mask, self._attributes(cond))
         loss = loss + self.supervised_weight * torch.sqrt(sup + 1e-12)
-        x_hat = self._apply_mask(self.recovery(fake), mask)
+        x_hat = self._apply_mask(self._recover(fake), mask)
         loss = loss + self.moment_weight * self._moment_loss(x, x_hat, mask, labels)
         return loss
 
     # ---------------------------------------------------------- TimeGAN parts
     def _embed(self, x: Tensor, mask: Tensor) -> Tensor:
-        return self._apply_mask(self.embedder(x), mask)
+        """Series ``(N, L, C)`` -> latent ``(N, ceil(L/S), hidden_dim)`` (one latent step per chunk)."""
+        return self._apply_mask(self.embedder(self._fold(x, mask)), self._chunk_mask(mask))
 
-    def _supervised_loss(self, h: Tensor, labels, lengths, mask: Tensor) -> Tensor:
-        """Next-step loss: ``S(h)_t`` should match ``h_{t+1}`` at observed steps."""
-        pred = self.supervisor(h, labels, lengths)
-        return _masked_mean((pred[:, :-1] - h[:, 1:]) ** 2, mask[:, 1:])
+    def _recover(self, h: Tensor) -> Tensor:
+        """Latent ``(N, ceil(L/S), hidden_dim)`` -> series ``(N, L, C)`` (unmasked)."""
+        return self._unfold(self.recovery(h))
+
+    def _supervised_loss(self, h: Tensor, labels, lengths, mask: Tensor, attrs: Tensor | None = None) -> Tensor:
+        """Next-step loss: ``S(h)_t`` should match ``h_{t+1}`` at observed latent steps.
+
+        ``lengths`` and ``mask`` are per step of the series; latent steps are chunks.
+        """
+        pred = self.supervisor(h, labels, self._chunk_lengths(lengths), attrs)
+        return _masked_mean((pred[:, :-1] - h[:, 1:]) ** 2, self._chunk_mask(mask)[:, 1:])
 
     def _moment_loss(self, x: Tensor, x_hat: Tensor, mask: Tensor, labels: Tensor | None = None) -> Tensor:
         """Moment matching of values and of their one-step increments, class by class.
@@ -383,7 +519,7 @@ class RecurrentGAN(GANModule):
 
     def reconstruction_loss(self, x: Tensor, mask: Tensor) -> Tensor:
         """TimeGAN autoencoder loss: masked MSE between ``x`` and ``R(E(x))``."""
-        return _masked_mean((self.recovery(self._embed(x, mask)) - x) ** 2, mask)
+        return _masked_mean((self._recover(self._embed(x, mask)) - x) ** 2, mask)
 
     @property
     def phase(self) -> str:
@@ -425,13 +561,14 @@ class RecurrentGAN(GANModule):
             super().training_step(batch, batch_idx)
         x, cond = GANModule.split_batch(self, batch)
         labels, lengths, mask = self._unpack(cond, x.shape[0], x.device)
+        attrs = self._attributes(cond)
         x = self._apply_mask(x, mask)
         record: dict[str, float] = {"epoch": float(self.current_epoch)}
         if phase == "supervised":
             def supervised():
                 with torch.no_grad():
                     h = self._embed(x, mask)
-                return self._supervised_loss(h, labels, lengths, mask)
+                return self._supervised_loss(h, labels, lengths, mask, attrs)
 
             record["supervised_loss"] = float(self._optimise(opt_g, supervised, "supervised loss").detach())
         else:
@@ -439,11 +576,11 @@ class RecurrentGAN(GANModule):
 
             def embedding():
                 h = self._embed(x, mask)
-                parts["recon"] = _masked_mean((self.recovery(h) - x) ** 2, mask)
+                parts["recon"] = _masked_mean((self._recover(h) - x) ** 2, mask)
                 loss = 10.0 * torch.sqrt(parts["recon"] + 1e-12)
                 if phase == "joint":
                     # TimeGAN: the embedder also serves the supervisor (frozen here)
-                    loss = loss + 0.1 * self._supervised_loss(h, labels, lengths, mask)
+                    loss = loss + 0.1 * self._supervised_loss(h, labels, lengths, mask, attrs)
                 return loss
 
             self._optimise(opt_e, embedding, "reconstruction loss")
@@ -477,7 +614,7 @@ class RecurrentGAN(GANModule):
             _, _, mask = self._unpack(None if cond is None else cond.to(self.device), n, self.device)
             was = self.recovery.training
             self.recovery.eval()
-            out = self._apply_mask(self.recovery(out), mask)
+            out = self._apply_mask(self._recover(out), mask)
             self.recovery.train(was)
         return out
 
@@ -491,19 +628,30 @@ class RecurrentGAN(GANModule):
         self._cache.clear()
         if self.mode == "timegan":
             _, _, mask = self._unpack(cond, z.shape[0], z.device)
-            out = self._apply_mask(self.recovery(out), mask)
+            out = self._apply_mask(self._recover(out), mask)
         return out
 
     def step_logits(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
-        """Discriminator logits per step ``(N, L)`` for encoded series (0 at padding); higher = more real."""
+        """Discriminator logits per step ``(N, L)`` for encoded series (0 at padding); higher = more real.
+
+        With ``steps_per_output=S > 1`` the discriminator judges chunks of S
+        steps: every step gets the logit of its chunk (repeated S times,
+        trimmed to ``seq_len``, 0 at padded steps).
+        """
         labels, lengths, mask = self._unpack(cond, x.shape[0], x.device)
         x = self._apply_mask(x, mask)
         if self.mode == "timegan":
             x = self._embed(x, mask)
-        return self.discriminate(x, cond)[0]
+        logits = self.discriminate(x, cond)[0]
+        if self.steps_per_output > 1:
+            logits = logits.repeat_interleave(self.steps_per_output, dim=1)[:, : mask.shape[1]] * mask.to(logits.dtype)
+        return logits
 
     def window_scores(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
-        """Discriminator realness per series ``(N,)``: mean logit over observed steps."""
+        """Discriminator realness per series ``(N,)``: mean logit over observed steps.
+
+        With ``steps_per_output > 1`` each chunk's logit is weighted by its observed steps.
+        """
         _, lengths, _ = self._unpack(cond, x.shape[0], x.device)
         return self.step_logits(x, cond).sum(1) / lengths.to(x.dtype)
 
@@ -513,4 +661,4 @@ class RecurrentGAN(GANModule):
             raise ValueError("reconstruct needs mode='timegan' (rcgan has no embedder)")
         _, _, mask = self._unpack(cond, x.shape[0], x.device)
         x = self._apply_mask(x, mask)
-        return self._apply_mask(self.recovery(self._embed(x, mask)), mask)
+        return self._apply_mask(self._recover(self._embed(x, mask)), mask)

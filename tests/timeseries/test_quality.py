@@ -26,7 +26,7 @@ def test_generated_series_follow_their_class():
     X, y = _sine_and_square()
     real = _squareness(X)
     assert real[y == "sine"].max() < 0.7 < real[y == "square"].min()  # the rule separates real data
-    aug = TimeSeriesAugmenter(mode="rcgan", epochs=150, hidden_dim=16, batch_size=32, lr_g=2e-3, lr_d=2e-3,
+    aug = TimeSeriesAugmenter(mode="rcgan", epochs=150, hidden_dim=16, num_layers=2, batch_size=32, lr_g=2e-3, lr_d=2e-3,
                               random_state=0).fit(X, y)
     Xs, ys = aug.sample({"sine": 100, "square": 100}, random_state=0)
     s = _squareness(Xs)
