@@ -72,7 +72,7 @@ class TimeSeriesAugmenter(BaseAugmenter):
         steps_per_output)`` steps, and the discriminator judges chunks of
         ``steps_per_output`` steps. Use 5-50 for series of hundreds or
         thousands of steps; must not exceed the series' length.
-    epochs : int, default=300
+    epochs : int, default=250
         Adversarial epochs (for TimeGAN: joint epochs, after pre-training).
     pretrain_epochs : int or (int, int), optional
         TimeGAN only: epochs of autoencoder pre-training and of supervisor
@@ -170,7 +170,7 @@ class TimeSeriesAugmenter(BaseAugmenter):
         num_layers: int = 1,
         noise_dim: int | None = None,
         steps_per_output: int = 1,
-        epochs: int = 300,
+        epochs: int = 250,
         pretrain_epochs: int | None = None,
         batch_size: int = 256,
         loss: str = "nonsaturating",

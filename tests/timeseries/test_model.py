@@ -110,3 +110,46 @@ def test_timegan_schedule_runs_its_three_phases():
     assert "supervised_loss" in keys[2]
     assert {"d_loss", "g_loss", "reconstruction_loss"} <= keys[-1]
     assert np.isfinite([r["g_loss"] for r in gan.history if "g_loss" in r]).all()
+
+
+def _denormal_survives() -> bool:
+    """True when float32 denormals are kept (flushing off)."""
+    return bool((torch.tensor([1e-39], dtype=torch.float32) * 1.0).item() != 0.0)
+
+
+def test_denormals_are_flushed_while_training_and_restored_after():
+    import lightning.pytorch as pl
+
+    from ganaug.core import tensor_loader
+    from ganaug.datasets import load_stocks
+
+    if not torch.set_flush_denormal(False):
+        pytest.skip("this CPU cannot flush denormals")
+    seen = []
+
+    class Probe(pl.Callback):
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+            seen.append(_denormal_survives())
+
+    values = load_stocks(window=None).to_numpy()[:240]
+    x = torch.tensor((values - values.min(0)) / (values.max(0) - values.min(0)), dtype=torch.float32)
+    x = x.reshape(10, 24, -1)
+    cond = RecurrentGAN.make_condition(torch.zeros(10), torch.full((10,), 24))
+    gan = RecurrentGAN(n_channels=x.shape[2], seq_len=24, hidden_dim=8, num_layers=1)
+    trainer = pl.Trainer(max_epochs=1, logger=False, enable_progress_bar=False, enable_checkpointing=False,
+                         enable_model_summary=False, callbacks=[Probe()])
+    assert _denormal_survives()
+    trainer.fit(gan, tensor_loader(x, cond, batch_size=5, seed=0))
+    assert seen and not any(seen)  # flushed during training
+    assert _denormal_survives()  # and restored after
+
+    class Boom(pl.Callback):
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+            raise RuntimeError("boom")
+
+    trainer = pl.Trainer(max_epochs=1, logger=False, enable_progress_bar=False, enable_checkpointing=False,
+                         enable_model_summary=False, callbacks=[Boom()])
+    with pytest.raises(RuntimeError, match="boom"):
+        trainer.fit(RecurrentGAN(n_channels=x.shape[2], seq_len=24, hidden_dim=8, num_layers=1),
+                    tensor_loader(x, cond, batch_size=5, seed=0))
+    assert _denormal_survives()  # restored after an error too
