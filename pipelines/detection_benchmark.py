@@ -233,30 +233,7 @@ def _pastes(key: str, gan_share: float | None = None):
     return aug
 
 
-#: ImageAugmenter options the pipeline sets itself
-_PIPELINE_GAN_KEYS = ("random_state", "trainer", "epochs", "width")
-
-
-def parse_gan_params(text: str | None) -> dict:
-    """``--gan-params``: a JSON object of extra ``ImageAugmenter`` options, checked against its parameters."""
-    from ganaug.augment.image import ImageAugmenter
-
-    if not text:
-        return {}
-    try:
-        params = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"--gan-params is not valid JSON ({exc}): {text!r}") from None
-    if not isinstance(params, dict):
-        raise ValueError(f"--gan-params must be a JSON object of ImageAugmenter options, got {text!r}")
-    known = set(ImageAugmenter().get_params())
-    unknown = sorted(set(params) - known)
-    if unknown:
-        raise ValueError(f"--gan-params: {unknown[0]!r} is not an ImageAugmenter option (known: {sorted(known)})")
-    fixed = sorted(set(params) & set(_PIPELINE_GAN_KEYS))
-    if fixed:
-        raise ValueError(f"--gan-params: {fixed[0]!r} is set by the pipeline (use --gan-epochs, --gan-width)")
-    return params
+from _gan_params import parse_gan_params  # noqa: E402 - --gan-params, shared with the other image benchmark
 
 
 def fit_gan_task(which: str = "main") -> float:
