@@ -486,20 +486,39 @@ class BaseAugmenter(SamplerMixin, BaseEstimator):
         ``trainer`` and callable parameters are not saved (stored as null).
         """
         check_is_fitted(self, "seed_")
+        config, tensors = self._saved_config(history=True)
+        save_model_dir(path, {"class": f"{type(self).__module__}.{type(self).__qualname__}", **config}, tensors)
+
+    def _saved_config(self, history: bool) -> tuple[dict, dict]:
+        """The fitted augmenter as ``({"params", "fitted", "state"}, tensors)``: what :meth:`save` writes."""
         state, tensors = self._get_state()
-        config = {
-            "class": f"{type(self).__module__}.{type(self).__qualname__}",
-            "params": self._json_params(),
-            "fitted": {
-                "seed": self.seed_,
-                "classes": None if self.classes_ is None else classes_to_json(self.classes_),
-                "class_counts": self.class_counts_.tolist(),
-                "label_format": None if self._label_format is None else self._label_format.to_json(),
-                "history": to_jsonable(getattr(self, "history_", [])),
-            },
-            "state": state,
+        fitted = {
+            "seed": self.seed_,
+            "classes": None if self.classes_ is None else classes_to_json(self.classes_),
+            "class_counts": self.class_counts_.tolist(),
+            "label_format": None if self._label_format is None else self._label_format.to_json(),
         }
-        save_model_dir(path, config, tensors)
+        if history:
+            fitted["history"] = to_jsonable(getattr(self, "history_", []))
+        return {"params": self._json_params(), "fitted": fitted, "state": state}, tensors
+
+    @classmethod
+    def _from_saved_config(cls, config: dict, tensors: dict):
+        """Inverse of :meth:`_saved_config`: a fitted ``cls`` (``ModelFormatError`` when the parameters do not fit)."""
+        params = {k: v for k, v in config["params"].items() if v is not None or k in cls._unsaved_params}
+        try:
+            est = cls(**params)
+        except TypeError as exc:
+            raise ModelFormatError(f"saved parameters do not match {cls.__name__}: {exc}") from None
+        fitted = config["fitted"]
+        est.seed_ = int(fitted["seed"])
+        est._sample_rng = np.random.default_rng(est.seed_)
+        est.classes_ = None if fitted["classes"] is None else classes_from_json(fitted["classes"])
+        est.class_counts_ = np.asarray(fitted["class_counts"], dtype=np.int64)
+        est._label_format = None if fitted["label_format"] is None else LabelFormat.from_json(fitted["label_format"])
+        est.history_ = fitted.get("history", [])
+        est._set_state(config["state"], tensors)
+        return est
 
     @classmethod
     def load(cls, path):
@@ -523,17 +542,4 @@ class BaseAugmenter(SamplerMixin, BaseEstimator):
             raise ModelFormatError(f"model in {str(path)!r} is of unknown class {name!r}")
         if cls is not BaseAugmenter and not issubclass(target, cls):
             raise ModelFormatError(f"model in {str(path)!r} is a {target.__name__}, not a {cls.__name__}")
-        params = {k: v for k, v in config["params"].items() if v is not None or k in target._unsaved_params}
-        try:
-            est = target(**params)
-        except TypeError as exc:
-            raise ModelFormatError(f"saved parameters do not match {target.__name__}: {exc}") from None
-        fitted = config["fitted"]
-        est.seed_ = int(fitted["seed"])
-        est._sample_rng = np.random.default_rng(est.seed_)
-        est.classes_ = None if fitted["classes"] is None else classes_from_json(fitted["classes"])
-        est.class_counts_ = np.asarray(fitted["class_counts"], dtype=np.int64)
-        est._label_format = None if fitted["label_format"] is None else LabelFormat.from_json(fitted["label_format"])
-        est.history_ = fitted.get("history", [])
-        est._set_state(config["state"], tensors)
-        return est
+        return target._from_saved_config(config, tensors)

@@ -9,7 +9,7 @@ import torch
 from imblearn.utils import check_sampling_strategy
 from sklearn.utils.validation import check_is_fitted
 
-from ganaug._labels import LabelFormat, classes_from_json, classes_to_json, label_repr, squeeze_labels
+from ganaug._labels import label_repr, squeeze_labels
 from ganaug.augment.base import BaseAugmenter, register_augmenter
 from ganaug.augment.tabular import TabularAugmenter
 from ganaug.core.data import tensor_loader
@@ -689,27 +689,10 @@ class TimeSeriesAugmenter(BaseAugmenter):
 
 # ------------------------------------------------------------ nested model state
 def _nested_state(model: TabularAugmenter) -> tuple[dict, dict]:
-    """A fitted TabularAugmenter as (JSON-able dict, tensors), the parts its own ``save`` writes."""
-    state, tensors = model._get_state()
-    fitted = {
-        "seed": int(model.seed_),
-        "classes": None if model.classes_ is None else classes_to_json(model.classes_),
-        "class_counts": model.class_counts_.tolist(),
-        "label_format": None if model._label_format is None else model._label_format.to_json(),
-    }
-    return {"params": model._json_params(), "fitted": fitted, "state": state}, tensors
+    """A fitted TabularAugmenter as (JSON-able dict, tensors), the parts its own ``save`` writes (no history)."""
+    return model._saved_config(history=False)
 
 
 def _nested_load(d: dict, tensors: dict) -> TabularAugmenter:
     """Inverse of :func:`_nested_state` (what ``BaseAugmenter.load`` does with a model directory)."""
-    params = {k: v for k, v in d["params"].items() if v is not None or k in TabularAugmenter._unsaved_params}
-    model = TabularAugmenter(**params)
-    fitted = d["fitted"]
-    model.seed_ = int(fitted["seed"])
-    model._sample_rng = np.random.default_rng(model.seed_)
-    model.classes_ = None if fitted["classes"] is None else classes_from_json(fitted["classes"])
-    model.class_counts_ = np.asarray(fitted["class_counts"], dtype=np.int64)
-    model._label_format = None if fitted["label_format"] is None else LabelFormat.from_json(fitted["label_format"])
-    model.history_ = []
-    model._set_state(d["state"], tensors)
-    return model
+    return TabularAugmenter._from_saved_config(d, tensors)
