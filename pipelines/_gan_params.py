@@ -1,7 +1,9 @@
-"""``--gan-params`` of the image and detection benchmarks: extra ``ImageAugmenter`` options as JSON."""
+"""Options shared by the image and detection benchmarks: ``--gan-params`` (extra ``ImageAugmenter`` options as JSON)
+and ``--shares`` (candidate shares of generated objects)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 
 #: ImageAugmenter options the pipelines set themselves (--gan-epochs, --gan-width, the seeds, no progress bar)
@@ -28,3 +30,14 @@ def parse_gan_params(text: str | None) -> dict:
     if fixed:
         raise ValueError(f"--gan-params: {fixed[0]!r} is set by the pipeline (use --gan-epochs, --gan-width, --seeds)")
     return params
+
+
+def parse_shares(text: str) -> tuple[float, ...]:
+    """``--shares``: comma-separated shares in [0, 1] (an ``argparse`` type)."""
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--shares must be comma-separated numbers in [0, 1], got {text!r}") from None
+    if not values or any(not 0.0 <= v <= 1.0 for v in values):
+        raise argparse.ArgumentTypeError(f"--shares must be comma-separated numbers in [0, 1], got {text!r}")
+    return values

@@ -233,7 +233,7 @@ def _pastes(key: str, gan_share: float | None = None):
     return aug
 
 
-from _gan_params import parse_gan_params  # noqa: E402 - --gan-params, shared with the other image benchmark
+from _gan_params import parse_gan_params, parse_shares as _shares  # noqa: E402 - --gan-params, shared with the other image benchmark
 
 
 def fit_gan_task(which: str = "main") -> float:
@@ -456,16 +456,6 @@ ARMS = [
     ("+ copy-paste + albumentations", "real", True),
     ("+ GAN pastes + albumentations", "gan", True),
 ]
-
-
-def _shares(text: str) -> tuple[float, ...]:
-    try:
-        values = tuple(float(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--shares must be comma-separated numbers in [0, 1], got {text!r}") from None
-    if not values or any(not 0.0 <= v <= 1.0 for v in values):
-        raise argparse.ArgumentTypeError(f"--shares must be comma-separated numbers in [0, 1], got {text!r}")
-    return values
 
 
 def parse_args(argv=None):

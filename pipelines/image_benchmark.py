@@ -148,7 +148,7 @@ def score(clf, X_te, y_te) -> dict:
     }
 
 
-from _gan_params import parse_gan_params  # noqa: E402 - --gan-params, shared with the other image benchmark
+from _gan_params import parse_gan_params, parse_shares as _shares  # noqa: E402 - --gan-params, shared with the other image benchmark
 
 
 def gan_options(loss_options: dict, args) -> dict:
@@ -360,16 +360,6 @@ ARMS = (
 def _fmt(values) -> str:
     v = np.asarray(values, dtype=float)
     return f"{100 * v.mean():.1f} ± {100 * v.std():.1f}"
-
-
-def _shares(text: str) -> tuple[float, ...]:
-    try:
-        values = tuple(float(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--shares must be comma-separated numbers in [0, 1], got {text!r}") from None
-    if not values or any(not 0.0 <= v <= 1.0 for v in values):
-        raise argparse.ArgumentTypeError(f"--shares must be comma-separated numbers in [0, 1], got {text!r}")
-    return values
 
 
 def parse_args(argv=None):
