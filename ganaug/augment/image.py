@@ -74,6 +74,15 @@ class ImageAugmenter(BaseAugmenter):
         InfoGAN codes (unsupervised factors within a class).
     progressive : bool or float, default=False
         Progressive growing with fade-in (see :class:`~ganaug.image.ConditionalImageGAN`).
+    style_dim : int, default=0
+        Split class and style in the generator: a mapping network turns the
+        noise into a style vector of this width that modulates every layer
+        through weights shared by all classes, so rare classes are drawn in
+        the variation learned from common ones (0: no split; see
+        :class:`~ganaug.image.ConditionalImageGAN`).
+    conditional_bn : bool, default=True
+        Class-conditional batch norm in the generator; ``False`` leaves the
+        class only the embedding at the generator's input.
     minibatch_std : bool, default=True
         Minibatch standard deviation feature in the discriminator (against
         a generator that draws one image per class).
@@ -177,6 +186,8 @@ class ImageAugmenter(BaseAugmenter):
         info_categorical: int = 0,
         info_continuous: int = 0,
         progressive=False,
+        style_dim: int = 0,
+        conditional_bn: bool = True,
         minibatch_std: bool = True,
         truncation: float | None = None,
         class_balance: float = 0.0,
@@ -212,6 +223,8 @@ class ImageAugmenter(BaseAugmenter):
         self.info_categorical = info_categorical
         self.info_continuous = info_continuous
         self.progressive = progressive
+        self.style_dim = style_dim
+        self.conditional_bn = conditional_bn
         self.minibatch_std = minibatch_std
         self.truncation = truncation
         self.class_balance = class_balance
@@ -240,6 +253,10 @@ class ImageAugmenter(BaseAugmenter):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if isinstance(self.style_dim, bool) or not isinstance(self.style_dim, (int, np.integer)) or self.style_dim < 0:
+            raise ValueError(f"style_dim must be an int >= 0 (0: no style split), got {self.style_dim!r}")
+        if not isinstance(self.conditional_bn, (bool, np.bool_)):
+            raise ValueError(f"conditional_bn must be True or False, got {self.conditional_bn!r}")
         if not 0.0 <= float(self.class_balance) <= 1.0:
             raise ValueError(f"class_balance must be in [0, 1], got {self.class_balance!r}")
         if self.truncation is not None and not float(self.truncation) > 0:
@@ -276,6 +293,8 @@ class ImageAugmenter(BaseAugmenter):
             progressive=self.progressive,
             diffaugment=self.diffaugment,
             minibatch_std=self.minibatch_std,
+            style_dim=self.style_dim,
+            conditional_bn=self.conditional_bn,
             lr_g=self.lr_g,
             lr_d=self.lr_d,
             betas=tuple(self.betas),

@@ -5,7 +5,7 @@ from ganaug.image.diffaugment import adaptive_augment, diff_augment
 from ganaug.image.encoding import ImageEncoder, check_images
 from ganaug.image.model import ConditionalImageGAN
 from ganaug.image.networks import ImageDiscriminator, ImageGenerator
-from ganaug.image.plots import image_grid, plot_interpolation, plot_samples
+from ganaug.image.plots import image_grid, plot_interpolation, plot_samples, plot_style_grid
 from ganaug.image.translation import CycleGAN, Pix2Pix
 
 __all__ = [
@@ -23,4 +23,5 @@ __all__ = [
     "image_grid",
     "plot_interpolation",
     "plot_samples",
+    "plot_style_grid",
 ]

@@ -87,6 +87,12 @@ class ConditionalImageGAN(GANModule):
     conditional_bn : bool, default=True
         Class-conditional batch norm in the generator (besides the class
         embedding concatenated to the noise).
+    style_dim : int, default=0
+        Split class and style in the generator (0: no split): the noise goes
+        through a mapping network to a style vector of this width that sets
+        every batch norm's scale and shift through weights shared by all
+        classes, so the variation learned from common classes carries over
+        to rare ones (see :class:`~ganaug.image.networks.ImageGenerator`).
     lecam_weight : float, default=0.0
         LeCam regularisation (Tseng et al., 2021), for training on little
         data: exponential moving averages ``alpha_R`` and ``alpha_F`` of the
@@ -155,6 +161,7 @@ class ConditionalImageGAN(GANModule):
         diffaugment: str | None = "color,translation,cutout",
         minibatch_std: bool = False,
         conditional_bn: bool = True,
+        style_dim: int = 0,
         lr_g: float = 2e-4,
         lr_d: float = 2e-4,
         betas: tuple[float, float] = (0.5, 0.999),
@@ -177,6 +184,8 @@ class ConditionalImageGAN(GANModule):
         stage_plan(image_size)  # validates the size
         if int(latent_dim) < 1 or int(width) < 8 or (d_width is not None and int(d_width) < 8):
             raise ValueError(f"latent_dim must be >= 1 and width, d_width >= 8, got {latent_dim}, {width}, {d_width}")
+        if isinstance(style_dim, bool) or int(style_dim) != style_dim or int(style_dim) < 0:
+            raise ValueError(f"style_dim must be an int >= 0 (0: no style split), got {style_dim!r}")
         if info_categorical < 0 or info_continuous < 0:
             raise ValueError("info_categorical and info_continuous must be >= 0")
         if info_categorical == 1:
@@ -247,7 +256,7 @@ class ConditionalImageGAN(GANModule):
         self._lecam_term: Tensor | None = None
         self.generator = ImageGenerator(
             self.input_dim, self.n_classes, self.channels, self.image_size, width=width,
-            conditional_bn=conditional_bn, progressive=grow > 0,
+            conditional_bn=conditional_bn, progressive=grow > 0, style_dim=int(style_dim),
         )
         self.discriminator = ImageDiscriminator(
             self.n_classes, self.channels, self.image_size, width=int(d_width or (3 * width) // 2), conditioning=conditioning,

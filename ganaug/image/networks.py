@@ -31,6 +31,7 @@ __all__ = [
     "ImageGenerator",
     "stage_plan",
     "stage_channels",
+    "style_mapping",
 ]
 
 #: discriminator conditioning schemes
@@ -65,10 +66,14 @@ def stage_channels(width: int, stage: int, min_channels: int = 8) -> int:
 
 
 class ConditionalBatchNorm2d(nn.Module):
-    """Batch norm whose scale and shift come from the class (de Vries et al., 2017).
+    """Batch norm whose scale and shift come from the class and, optionally, a style vector.
 
-    ``y = BN(x) * (1 + gamma[label]) + beta[label]``; with ``n_classes=None``
-    it is a plain affine ``BatchNorm2d`` that ignores the labels.
+    ``y = BN(x) * (1 + gamma[label] + A w) + beta[label] + B w`` (de Vries et
+    al., 2017 for the class part; the style part ``A w``, ``B w`` is a linear
+    map of a style vector ``w`` shared by all classes, as in AdaIN). With
+    ``n_classes=None`` the class part is left out, with ``style_dim=0`` the
+    style part; with neither it is a plain affine ``BatchNorm2d``. Both parts
+    start at zero, so a new layer is a plain batch norm.
 
     Examples
     --------
@@ -77,35 +82,59 @@ class ConditionalBatchNorm2d(nn.Module):
     >>> bn = ConditionalBatchNorm2d(4, n_classes=3)
     >>> bn(torch.randn(5, 4, 2, 2), torch.tensor([0, 1, 2, 0, 1])).shape
     torch.Size([5, 4, 2, 2])
+    >>> bn = ConditionalBatchNorm2d(4, n_classes=None, style_dim=6)
+    >>> bn(torch.randn(5, 4, 2, 2), None, style=torch.randn(5, 6)).shape
+    torch.Size([5, 4, 2, 2])
     """
 
-    def __init__(self, num_features: int, n_classes: int | None) -> None:
+    def __init__(self, num_features: int, n_classes: int | None, style_dim: int = 0) -> None:
         super().__init__()
         self.conditional = bool(n_classes)
-        self.bn = nn.BatchNorm2d(num_features, affine=not self.conditional)
+        self.style_dim = int(style_dim)
+        self.bn = nn.BatchNorm2d(num_features, affine=not (self.conditional or self.style_dim))
         if self.conditional:
             self.gamma = nn.Embedding(n_classes, num_features)
             self.beta = nn.Embedding(n_classes, num_features)
             nn.init.zeros_(self.gamma.weight)
             nn.init.zeros_(self.beta.weight)
+        if self.style_dim:
+            self.style_affine = nn.Linear(self.style_dim, 2 * num_features)
+            nn.init.zeros_(self.style_affine.weight)
+            nn.init.zeros_(self.style_affine.bias)
 
-    def forward(self, x: Tensor, labels: Tensor) -> Tensor:
+    def forward(self, x: Tensor, labels: Tensor | None, style: Tensor | None = None) -> Tensor:
         out = self.bn(x)
-        if not self.conditional:
+        if not (self.conditional or self.style_dim):
             return out
-        g = self.gamma(labels.long())[:, :, None, None]
-        b = self.beta(labels.long())[:, :, None, None]
-        return out * (1.0 + g) + b
+        scale = torch.ones((), dtype=out.dtype, device=out.device)
+        shift = torch.zeros((), dtype=out.dtype, device=out.device)
+        if self.conditional:
+            scale = scale + self.gamma(labels.long())[:, :, None, None]
+            shift = shift + self.beta(labels.long())[:, :, None, None]
+        if self.style_dim:
+            if style is None:
+                raise ValueError("this batch norm is style-modulated: pass style=")
+            g, b = self.style_affine(style).chunk(2, dim=1)
+            scale = scale + g[:, :, None, None]
+            shift = shift + b[:, :, None, None]
+        return out * scale + shift
 
 
 class _UpBlock(nn.Module):
-    def __init__(self, c_in: int, c_out: int, n_classes: int | None) -> None:
+    def __init__(self, c_in: int, c_out: int, n_classes: int | None, style_dim: int = 0) -> None:
         super().__init__()
         self.conv = nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1, bias=False)
-        self.bn = ConditionalBatchNorm2d(c_out, n_classes)
+        self.bn = ConditionalBatchNorm2d(c_out, n_classes, style_dim)
 
-    def forward(self, x: Tensor, labels: Tensor) -> Tensor:
-        return F.relu(self.bn(self.conv(x), labels))
+    def forward(self, x: Tensor, labels: Tensor, style: Tensor | None = None) -> Tensor:
+        return F.relu(self.bn(self.conv(x), labels, style))
+
+
+def style_mapping(input_dim: int, style_dim: int) -> nn.Sequential:
+    """Mapping network ``latent -> style``: two leaky-ReLU layers, shared by all classes."""
+    return nn.Sequential(
+        nn.Linear(input_dim, style_dim), nn.LeakyReLU(0.2), nn.Linear(style_dim, style_dim), nn.LeakyReLU(0.2),
+    )
 
 
 class ImageGenerator(nn.Module):
@@ -113,6 +142,16 @@ class ImageGenerator(nn.Module):
 
     The label enters twice: its embedding is concatenated to ``z``, and (with
     ``conditional_bn=True``) it sets the scale and shift of every batch norm.
+
+    With ``style_dim > 0`` class and style are split: ``z`` first goes
+    through a small mapping network to a style vector ``w``; ``w`` takes
+    ``z``'s place next to the class embedding at the input and also sets the
+    scale and shift of every batch norm, through weights shared by all
+    classes. Whatever variation (stroke width, slant, size) the style
+    learns from the common classes is then applied to the rare ones: the
+    same ``z`` draws the same style in every class
+    (:func:`~ganaug.image.plots.plot_style_grid` shows it). Combine it with
+    ``conditional_bn=False`` to leave the class only the input embedding.
 
     Parameters
     ----------
@@ -131,6 +170,8 @@ class ImageGenerator(nn.Module):
     conditional_bn : bool, default=True
     progressive : bool, default=False
         Keep one output layer per resolution, for progressive growing.
+    style_dim : int, default=0
+        Width of the style vector (0: no style split).
 
     Examples
     --------
@@ -142,6 +183,9 @@ class ImageGenerator(nn.Module):
     >>> g = ImageGenerator(8, 3, 1, 28, width=32, progressive=True)
     >>> g(torch.randn(2, 8), torch.tensor([0, 2]), stage=1, alpha=0.5).shape
     torch.Size([2, 1, 14, 14])
+    >>> g = ImageGenerator(8, 3, 1, 28, width=32, conditional_bn=False, style_dim=16)
+    >>> g(torch.randn(2, 8), torch.tensor([0, 2])).shape
+    torch.Size([2, 1, 28, 28])
     """
 
     def __init__(
@@ -154,18 +198,25 @@ class ImageGenerator(nn.Module):
         embed_dim: int = 16,
         conditional_bn: bool = True,
         progressive: bool = False,
+        style_dim: int = 0,
     ) -> None:
         super().__init__()
+        if isinstance(style_dim, bool) or int(style_dim) != style_dim or style_dim < 0:
+            raise ValueError(f"style_dim must be an int >= 0, got {style_dim!r}")
         self.base, self.n_up = stage_plan(size)
         self.size = size
         self.channels = channels
+        self.style_dim = int(style_dim)
         self.embedding = ConditionEmbedding(n_classes, embed_dim)
+        self.mapping = style_mapping(input_dim, self.style_dim) if self.style_dim else None
         bn_classes = n_classes if conditional_bn else None
         c0 = stage_channels(width, 0)
-        self.fc = nn.Linear(input_dim + embed_dim, c0 * self.base * self.base, bias=False)
-        self.bn0 = ConditionalBatchNorm2d(c0, bn_classes)
+        latent_width = self.style_dim or input_dim
+        self.fc = nn.Linear(latent_width + embed_dim, c0 * self.base * self.base, bias=False)
+        self.bn0 = ConditionalBatchNorm2d(c0, bn_classes, self.style_dim)
         self.blocks = nn.ModuleList(
-            _UpBlock(stage_channels(width, s - 1), stage_channels(width, s), bn_classes) for s in range(1, self.n_up + 1)
+            _UpBlock(stage_channels(width, s - 1), stage_channels(width, s), bn_classes, self.style_dim)
+            for s in range(1, self.n_up + 1)
         )
         stages = range(self.n_up + 1) if progressive else [self.n_up]
         self.to_rgb = nn.ModuleDict({str(s): nn.Conv2d(stage_channels(width, s), channels, 3, padding=1) for s in stages})
@@ -178,12 +229,13 @@ class ImageGenerator(nn.Module):
         stage = self.n_up if stage is None else int(stage)
         if str(stage) not in self.to_rgb:
             raise ValueError(f"this generator was built without progressive growing: stage {stage} has no output layer")
-        h = self.fc(torch.cat([z, self.embedding(labels)], dim=1))
-        h = F.relu(self.bn0(h.view(z.shape[0], -1, self.base, self.base), labels))
+        style = self.mapping(z) if self.mapping is not None else None
+        h = self.fc(torch.cat([z if style is None else style, self.embedding(labels)], dim=1))
+        h = F.relu(self.bn0(h.view(z.shape[0], -1, self.base, self.base), labels, style))
         prev = h
         for block in self.blocks[:stage]:
             prev = h
-            h = block(h, labels)
+            h = block(h, labels, style)
         out = torch.tanh(self.to_rgb[str(stage)](h))
         if alpha < 1.0 and stage > 0:
             low = torch.tanh(self.to_rgb[str(stage - 1)](prev))

@@ -1,4 +1,4 @@
-"""Pictures of what an image augmenter generates: sample grids and latent interpolations."""
+"""Pictures of what an image augmenter generates: sample grids, latent interpolations and style grids."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["image_grid", "plot_interpolation", "plot_samples"]
+__all__ = ["image_grid", "plot_interpolation", "plot_samples", "plot_style_grid"]
 
 
 def image_grid(images, ncol: int, pad: int = 1, value: float = 1.0) -> np.ndarray:
@@ -160,3 +160,60 @@ def plot_interpolation(augmenter, steps: int = 8, classes=None, random_state: in
     names = ["" if c is None else str(c) for c in rows]
     size = (min(12, 0.6 * steps + 0.6), 0.6 * len(rows) + 0.5)
     return _show_rows(grid, names, augmenter.encoder_.size_, 1, title, ax, size)
+
+
+def plot_style_grid(augmenter, n_latents: int = 6, classes=None, random_state: int = 0, title: str | None = None,
+                    ax=None):
+    """The same latents drawn in every class: one row per latent, one column per class.
+
+    A row holds one latent ``z`` decoded with each class label. Where the
+    generator splits class and style (``style_dim > 0``) a row keeps one
+    style (stroke width, slant, size) across the classes, common and rare
+    alike: the rare columns show whether they borrow the variation of the
+    common ones or repeat their few training images.
+
+    Parameters
+    ----------
+    augmenter : fitted ImageAugmenter
+    n_latents : int, default=6
+        Rows (latents) to draw.
+    classes : list, optional
+        Columns (default: all classes).
+    random_state : int, default=0
+    title : str, optional
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ganaug.augment.image import ImageAugmenter
+    >>> from ganaug.image.plots import plot_style_grid
+    >>> X = np.random.default_rng(0).integers(0, 256, (30, 8, 8), dtype=np.uint8)
+    >>> aug = ImageAugmenter(epochs=1, width=8, latent_dim=4, style_dim=8, random_state=0)
+    >>> fig = plot_style_grid(aug.fit(X, np.arange(30) % 3), n_latents=4)
+    >>> fig.axes[0].images[0].get_array().shape
+    (35, 26)
+    """
+    if isinstance(n_latents, bool) or int(n_latents) < 1:
+        raise ValueError(f"n_latents must be >= 1, got {n_latents!r}")
+    columns = _classes(augmenter, classes)
+    n = int(n_latents)
+    module = augmenter.module_
+    gen = torch.Generator().manual_seed(int(random_state))
+    z = module.sample_noise(n, generator=gen, truncation=augmenter.truncation, device="cpu")
+    codes = [0] if columns == [None] else [int(np.flatnonzero(augmenter.classes_ == c)[0]) for c in columns]
+    z_all = z.repeat_interleave(len(codes), dim=0)  # row-major: latent i, then every class
+    labels = torch.as_tensor(np.tile(codes, n), dtype=torch.long)
+    images = (module.decode(z_all, labels).cpu().numpy() + 1.0) / 2.0
+    grid = image_grid(images, ncol=len(codes))
+    size = (min(12, 0.6 * len(codes) + 0.6), 0.6 * n + 0.8)
+    fig = _show_rows(grid, [f"z{i}" for i in range(n)], augmenter.encoder_.size_, 1, title, ax, size)
+    axis = fig.axes[0] if ax is None else ax
+    cell = augmenter.encoder_.size_ + 1
+    axis.set_xticks([cell * j + (cell - 1) / 2 for j in range(len(codes))])
+    axis.set_xticklabels(["" if c is None else str(c) for c in columns], fontsize=8)
+    return fig
