@@ -66,6 +66,11 @@ VARIANTS = {
 DEV_COMMON_SHARE = 0.2
 
 
+def slug(name: str) -> str:
+    """A file-name part for a variant name: ``"style 64, class at input only"`` -> ``"style_64_class_at_input_only"``."""
+    return "_".join("".join(ch if ch.isalnum() else " " for ch in name).split())
+
+
 def development_split(full, rare, seed: int):
     """``(fit, dev)``: the fitting set and the development images, both from the training split only.
 
@@ -189,8 +194,7 @@ def main(argv=None) -> int:
               f"{row['rare_coverage']:.3f}, density {row['rare_density']:.2f}, FD {row['rare_fd']:.2f}, "
               f"MIA {row['mia_auc']:.3f}", flush=True)
         fig = plot_style_grid(aug, n_latents=8, random_state=args.seed, title=f"{name}: one row per latent")
-        fig.savefig(out / f"style_grid_{name.split(',')[0].replace(' ', '_')}{'_input' if ',' in name else ''}.png",
-                    dpi=110)
+        fig.savefig(out / f"style_grid_{slug(name)}.png", dpi=110)
         plt.close(fig)
         for share in args.shares:
             if share == 0.0:
