@@ -92,6 +92,17 @@ def development_split(full, rare, seed: int):
     return (X_r[fit_mask], y_r[fit_mask]), (X_dev, y_dev)
 
 
+def parse_variants(text: str) -> dict:
+    """``--variants``: a JSON object name -> ImageAugmenter options (each checked as ``--gan-params``)."""
+    try:
+        variants = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"--variants is not valid JSON ({exc}): {text!r}") from None
+    if not isinstance(variants, dict) or not variants:
+        raise ValueError(f"--variants must be a non-empty JSON object name -> options, got {text!r}")
+    return {str(name): parse_gan_params(json.dumps(options)) for name, options in variants.items()}
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="results/image_transfer")
@@ -111,7 +122,7 @@ def parse_args(argv=None):
     try:
         args.gan_params_text = args.gan_params
         args.gan_params = parse_gan_params(args.gan_params)
-        args.variants = VARIANTS if args.variants is None else parse_gan_params(args.variants)
+        args.variants = VARIANTS if args.variants is None else parse_variants(args.variants)
     except ValueError as exc:
         parser.error(str(exc))
     if args.quick:
