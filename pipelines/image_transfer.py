@@ -34,7 +34,9 @@ epochs; for each it reports, on the development images:
   are generated (0 = oversampling + albumentations, the strongest simple
   arm), balanced accuracy on the development images, mean over ``--seeds``;
 * a style grid (one row per latent, one column per digit:
-  :func:`ganaug.image.plot_style_grid`).
+  :func:`ganaug.image.plot_style_grid`);
+* with ``filter_synthetic`` in a variant's options, the filter's acceptance
+  rate per rare digit.
 
 Writes ``results.md``, ``variants.csv``, ``downstream.csv`` and
 ``style_grid_<variant>.png`` to ``--out``.
@@ -187,6 +189,7 @@ def main(argv=None) -> int:
         aug.fit(X_fit, y_fit)
         seconds = time.perf_counter() - t
         X_gen, y_gen = aug.sample({c: args.per_class for c in RARE}, random_state=args.seed + 1000)
+        acceptance = dict(aug.acceptance_rate_) if aug.filter_synthetic else {}
         _, per_class_acc = conditional_accuracy(y_gen, judge.predict(X_gen))
         gen_feats = judge.transform(X_gen)
         dc = class_density_coverage(dev_feats, dev_labels, gen_feats, y_gen, k=5)
@@ -200,7 +203,10 @@ def main(argv=None) -> int:
                "rare_fd": float(np.mean([fd[c] for c in RARE])),
                "mia_auc": rep["mia_auc"], "dcr_ratio": rep.get("dcr_ratio")}
         row.update({f"coverage {c}": dc[c]["coverage"] for c in RARE})
+        row.update({f"acceptance {c}": acceptance[c] for c in RARE if c in acceptance})
         rows.append(row)
+        if acceptance:
+            print(f"{name}: filter acceptance " + ", ".join(f"{c}: {acceptance[c]:.0%}" for c in RARE), flush=True)
         print(f"{name}: {seconds:.0f} s, rare conditional accuracy {100 * row['rare_cond_acc']:.1f}%, coverage "
               f"{row['rare_coverage']:.3f}, density {row['rare_density']:.2f}, FD {row['rare_fd']:.2f}, "
               f"MIA {row['mia_auc']:.3f}", flush=True)
