@@ -61,8 +61,11 @@ class ImageAugmenter(BaseAugmenter):
         With ``conditioning="projection"`` it adds a classifier trained on
         real images next to the projection head, which anchors classes that
         have only a handful of images; 0 turns it off.
-    diversity_weight : float, default=0.0
-        Mode-seeking term against a generator that ignores its noise (MSGAN).
+    diversity_weight : float, default=0.1
+        Mode-seeking term against a generator that ignores its noise
+        (MSGAN). Without it (0) the generator drew nearly one image per
+        class; 0.1 was chosen on development data (docs/image.md), 1.0
+        wrecks the images.
     lr_g, lr_d : float, default=5e-4
     betas : tuple of float, default=(0.5, 0.999)
     n_critic : int, default=1
@@ -74,12 +77,12 @@ class ImageAugmenter(BaseAugmenter):
         InfoGAN codes (unsupervised factors within a class).
     progressive : bool or float, default=False
         Progressive growing with fade-in (see :class:`~ganaug.image.ConditionalImageGAN`).
-    style_dim : int, default=0
+    style_dim : int, default=64
         Split class and style in the generator: a mapping network turns the
         noise into a style vector of this width that modulates every layer
         through weights shared by all classes, so rare classes are drawn in
-        the variation learned from common ones (0: no split; see
-        :class:`~ganaug.image.ConditionalImageGAN`).
+        the variation learned from common ones (0: no split, the generator
+        before issue 21; see :class:`~ganaug.image.ConditionalImageGAN`).
     conditional_bn : bool, default=True
         Class-conditional batch norm in the generator; ``False`` leaves the
         class only the embedding at the generator's input.
@@ -176,7 +179,7 @@ class ImageAugmenter(BaseAugmenter):
         conditioning: str = "projection",
         loss: str | None = None,
         aux_weight: float | None = 1.0,
-        diversity_weight: float = 0.0,
+        diversity_weight: float = 0.1,
         lr_g: float = 5e-4,
         lr_d: float = 5e-4,
         betas=(0.5, 0.999),
@@ -186,7 +189,7 @@ class ImageAugmenter(BaseAugmenter):
         info_categorical: int = 0,
         info_continuous: int = 0,
         progressive=False,
-        style_dim: int = 0,
+        style_dim: int = 64,
         conditional_bn: bool = True,
         minibatch_std: bool = True,
         truncation: float | None = None,
