@@ -26,6 +26,29 @@ _FILTER_REFERENCE = "filter_reference"
 _FILTER_WIDTH = 16
 
 
+def balanced_indices(codes: np.ndarray, seed: int) -> np.ndarray:
+    """Indices that hold every class as often as the largest one: all of its own, topped up by random repeats.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ganaug.augment.image import balanced_indices
+    >>> idx = balanced_indices(np.array([0, 0, 0, 0, 1, 2, 2]), seed=0)
+    >>> np.bincount(np.array([0, 0, 0, 0, 1, 2, 2])[idx]).tolist()
+    [4, 4, 4]
+    """
+    codes = np.asarray(codes)
+    counts = np.bincount(codes)
+    rng = np.random.default_rng(seed)
+    order = np.argsort(codes, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    extra = np.where(counts > 0, counts.max() - counts, 0)
+    # for each top-up draw: a random position within its class's block of the sorted order
+    owner = np.repeat(np.arange(len(counts)), extra)
+    picks = starts[owner] + (rng.random(len(owner)) * counts[owner]).astype(np.int64)
+    return np.concatenate([np.arange(len(codes)), order[picks]])
+
+
 @register_augmenter
 class ImageAugmenter(BaseAugmenter):
     """Balance an image data set with a class-conditional GAN (imbalanced-learn sampler API).
@@ -108,8 +131,9 @@ class ImageAugmenter(BaseAugmenter):
         Real images seen while the ADA probability can go from 0 to 1.
     filter_synthetic : bool, default=False
         Keep a generated image only if (a) a classifier trained on the real
-        training images (:class:`~ganaug.image.classifier.CNNClassifier`)
-        gives the requested class at least ``filter_threshold``, and (b) it
+        training images, class-balanced by random repeats so that rarity
+        alone does not lower a class's probability
+        (:class:`~ganaug.image.classifier.CNNClassifier`), gives the requested class at least ``filter_threshold``, and (b) it
         is not a near-copy of a training image: its pixel distance to the
         closest training image is at least the ``filter_copy_quantile``
         quantile of the leave-one-out distances among the real images of
@@ -344,10 +368,13 @@ class ImageAugmenter(BaseAugmenter):
     def _fit_filter(self, X_internal, codes: np.ndarray, seed: int) -> None:
         """Train the filter's classifier on the real images and calibrate the copy thresholds."""
         reference = self.encoder_.inverse_transform(X_internal)  # the training images, in the caller's layout
+        # class-balanced: trained on the imbalanced images, the classifier would give a rare class low
+        # probabilities just for being rare, and the filter would reject its generated images for that
+        balanced = balanced_indices(codes, seed)
         self.filter_classifier_ = CNNClassifier(
             width=_FILTER_WIDTH, max_steps=int(self.filter_classifier_steps), layout=self.encoder_.layout_,
             random_state=seed,
-        ).fit(reference, codes)
+        ).fit(reference[balanced], codes[balanced])
         self._filter_reference = reference
         space = self._filter_encoded_reference()
         loo = nearest_distances(space, space, exclude_self=True)[0][:, 0]

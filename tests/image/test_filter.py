@@ -134,3 +134,32 @@ def test_bad_filter_parameters(digits01, param, value):
     X, y = digits01
     with pytest.raises(ValueError, match=param):
         ImageAugmenter(**{**FILTER, param: value}).fit(X, y)
+
+
+def test_balanced_indices_fill_every_class_to_the_largest():
+    from ganaug.augment.image import balanced_indices
+
+    codes = np.array([2, 0, 0, 0, 0, 0, 1, 2, 0, 0])
+    idx = balanced_indices(codes, seed=3)
+    assert np.bincount(codes[idx]).tolist() == [7, 7, 7]
+    assert np.array_equal(idx[: len(codes)], np.arange(len(codes)))  # every real image once, then repeats
+    np.testing.assert_array_equal(idx, balanced_indices(codes, seed=3))
+
+
+def test_filter_classifier_is_trained_class_balanced(mnist, monkeypatch):
+    """On 60 zeros and 6 ones the filter's classifier sees both digits equally often."""
+    from ganaug.image.classifier import CNNClassifier
+
+    X, y = mnist
+    idx = np.concatenate([np.flatnonzero(y == 0)[:60], np.flatnonzero(y == 1)[:6]])
+    seen = {}
+    fit = CNNClassifier.fit
+
+    def spy(self, X_fit, y_fit=None):
+        seen["counts"] = np.bincount(np.asarray(y_fit)).tolist()
+        return fit(self, X_fit, y_fit)
+
+    monkeypatch.setattr(CNNClassifier, "fit", spy)
+    aug = ImageAugmenter(**{**FILTER, "epochs": 1, "filter_classifier_steps": 20}).fit(X[idx], y[idx])
+    assert seen["counts"] == [60, 60]
+    assert aug.filter_classifier_ is not None
