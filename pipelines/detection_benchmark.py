@@ -414,7 +414,10 @@ def privacy_table(gan_paste, te_images, te_targets, seed: int = 0, mixed_share: 
 
 def diversity_table(gan_paste, te_images, te_targets, n_per_class: int = 200, seed: int = 0
                     ) -> tuple[list[dict], str]:
-    """Density and coverage (k=5, pixel space) per rare digit: GAN objects and re-drawn real crops vs test crops."""
+    """Density and coverage (k=5, pixel space) per rare digit: GAN objects and re-drawn real crops vs test crops.
+
+    With ``filter_synthetic`` in the GAN's options, also the filter's acceptance rate per digit of that draw.
+    """
     from ganaug.metrics.fidelity import class_density_coverage
 
     X_hold, y_hold = holdout_crops(gan_paste, te_images, te_targets)
@@ -424,24 +427,30 @@ def diversity_table(gan_paste, te_images, te_targets, n_per_class: int = 200, se
     rng = np.random.default_rng(seed)
     picks = np.concatenate([rng.choice(np.flatnonzero(y_train == c), n_per_class, replace=True) for c in RARE])
     X_gan, y_gan = gan_paste.gan_.sample({c: n_per_class for c in RARE}, random_state=seed + 4000)
+    acceptance = dict(gan_paste.gan_.acceptance_rate_) if gan_paste.gan_.filter_synthetic else {}
     X_gan = np.asarray(X_gan).reshape(-1, *train_crops.shape[1:])
     dc_gan = class_density_coverage(flat(X_hold), y_hold, flat(X_gan), np.asarray(y_gan), k=5)
     dc_real = class_density_coverage(flat(X_hold), y_hold, flat(train_crops[picks]), y_train[picks], k=5)
     rows = [{"digit": c, "train_crops": int((y_train == c).sum()), "test_crops": int((y_hold == c).sum()),
              "density_gan": dc_gan[c]["density"], "coverage_gan": dc_gan[c]["coverage"],
-             "density_copy_paste": dc_real[c]["density"], "coverage_copy_paste": dc_real[c]["coverage"]}
+             "density_copy_paste": dc_real[c]["density"], "coverage_copy_paste": dc_real[c]["coverage"],
+             "filter_acceptance": acceptance.get(c, float("nan"))}
             for c in RARE]
+    acc_head, acc_sep = (" filter acceptance % |", "---|") if acceptance else ("", "")
     md = [
         "## Diversity of the pasted rare objects", "",
         f"Density and coverage (Naeem et al. 2020, k=5) of {n_per_class} objects per digit against the crops of "
         f"the test scenes, in pixel space at {gan_paste.object_size}x{gan_paste.object_size} (crops with "
         "context): density ~1 and coverage ~0.97 for fresh real objects of one distribution; low coverage = too "
-        "little variety. Copy-paste draws from the training crops of the digit (their count limits its coverage).",
+        "little variety. Copy-paste draws from the training crops of the digit (their count limits its coverage)."
+        + (" Filter acceptance: share of the GAN's drawn objects that passed its filter (`filter_synthetic`)."
+           if acceptance else ""),
         "", "| digit | training crops | test crops | density GAN | coverage GAN | density copy-paste "
-        "| coverage copy-paste |", "|---|---|---|---|---|---|---|",
+        "| coverage copy-paste |" + acc_head, "|---|---|---|---|---|---|---|" + acc_sep,
     ]
     md += [f"| {r['digit']} | {r['train_crops']} | {r['test_crops']} | {r['density_gan']:.2f} | "
-           f"{r['coverage_gan']:.2f} | {r['density_copy_paste']:.2f} | {r['coverage_copy_paste']:.2f} |" for r in rows]
+           f"{r['coverage_gan']:.2f} | {r['density_copy_paste']:.2f} | {r['coverage_copy_paste']:.2f} |"
+           + (f" {100 * r['filter_acceptance']:.1f} |" if acceptance else "") for r in rows]
     return rows, "\n".join(md) + "\n"
 
 

@@ -87,6 +87,9 @@ class BaseAugmenter(SamplerMixin, BaseEstimator):
     _min_class_size: ClassVar[int] = 2
     #: parameters that may hold objects JSON cannot store (saved as null)
     _unsaved_params: ClassVar[tuple[str, ...]] = ("trainer",)
+    #: parameters added after a model could already be saved -> the value such a model was built with
+    #: (a file saved before they existed loads as the model it was, not with today's defaults)
+    _params_added_later: ClassVar[dict] = {}
 
     # ---------------------------------------------------------- modality hooks
     def _validate_X(self, X, reset: bool):  # pragma: no cover - abstract
@@ -506,6 +509,7 @@ class BaseAugmenter(SamplerMixin, BaseEstimator):
     def _from_saved_config(cls, config: dict, tensors: dict):
         """Inverse of :meth:`_saved_config`: a fitted ``cls`` (``ModelFormatError`` when the parameters do not fit)."""
         params = {k: v for k, v in config["params"].items() if v is not None or k in cls._unsaved_params}
+        params = {**{k: v for k, v in cls._params_added_later.items() if k not in config["params"]}, **params}
         try:
             est = cls(**params)
         except TypeError as exc:

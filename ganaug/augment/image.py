@@ -189,6 +189,8 @@ class ImageAugmenter(BaseAugmenter):
     """
 
     _min_class_size = 2
+    # models saved before the style split had a plain generator
+    _params_added_later = {"style_dim": 0, "conditional_bn": True}
 
     def __init__(
         self,

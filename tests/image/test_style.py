@@ -108,3 +108,14 @@ def test_style_grid_rows_are_latents_and_columns_classes(style_augmenter, tmp_pa
         plot_style_grid(style_augmenter, classes=[5])
     with pytest.raises(ValueError, match="n_latents"):
         plot_style_grid(style_augmenter, n_latents=0)
+
+
+def test_a_model_saved_before_the_style_split_loads_as_it_was(mnist_small):
+    """A config without ``style_dim`` / ``conditional_bn`` (saved before they existed) rebuilds the plain generator."""
+    old = ImageAugmenter(style_dim=0, diversity_weight=0.0, **TINY).fit(*mnist_small)
+    config, tensors = old._saved_config(history=False)
+    for name in ("style_dim", "conditional_bn"):
+        del config["params"][name]
+    loaded = ImageAugmenter._from_saved_config(config, tensors)
+    assert loaded.style_dim == 0 and loaded.conditional_bn is True
+    np.testing.assert_array_equal(loaded.sample({7: 4}, random_state=1)[0], old.sample({7: 4}, random_state=1)[0])
