@@ -20,10 +20,9 @@ Every GAN variant is fitted on what is left (the benchmark's imbalanced
 training set minus the common development images), with the same seed and
 epochs; for each it reports, on the development images:
 
-* conditional accuracy of the rare digits (a judge CNN trained on the kept
-  training images plus the development images' *common* part is not used:
-  the judge is the CNN trained on the whole training split, as in the
-  benchmark; it gives the feature space);
+* conditional accuracy of the rare digits, by a judge: the benchmark's CNN
+  trained on the whole training split (its features are the space of the
+  scores below; it has seen the development images, the GANs have not);
 * per-rare-digit density and coverage (Naeem et al., 2020, k=5) and Fréchet
   distance against the held-out rare images, next to those of the 14 kept
   real images (the ceiling of copying);
