@@ -69,6 +69,23 @@ def _classes(augmenter, classes) -> list:
     return list(classes)
 
 
+def _latents(augmenter, n: int, random_state: int) -> torch.Tensor:
+    """``n`` latents (noise plus codes) of the augmenter's module, repeatable, with its truncation."""
+    gen = torch.Generator().manual_seed(int(random_state))
+    return augmenter.module_.sample_noise(n, generator=gen, truncation=augmenter.truncation, device="cpu")
+
+
+def _class_codes(augmenter, classes: list) -> list[int]:
+    """Class codes of ``classes`` (as returned by :func:`_classes`; ``[None]`` -> ``[0]``)."""
+    return [0] if classes == [None] else [int(np.flatnonzero(augmenter.classes_ == c)[0]) for c in classes]
+
+
+def _decode01(augmenter, z: torch.Tensor, codes) -> np.ndarray:
+    """Images in [0, 1] for latents ``z`` and class codes ``codes`` (one per latent)."""
+    labels = torch.as_tensor(np.asarray(codes), dtype=torch.long)
+    return (augmenter.module_.decode(z, labels).cpu().numpy() + 1.0) / 2.0
+
+
 def plot_samples(augmenter, per_class: int = 8, classes=None, random_state: int = 0, title: str | None = None,
                  ax=None):
     """Grid of generated images, one row per class.
@@ -147,15 +164,12 @@ def plot_interpolation(augmenter, steps: int = 8, classes=None, random_state: in
     if int(steps) < 2:
         raise ValueError(f"steps must be >= 2, got {steps}")
     rows = _classes(augmenter, classes)
-    module = augmenter.module_
-    gen = torch.Generator().manual_seed(int(random_state))
-    z = module.sample_noise(2, generator=gen, truncation=augmenter.truncation, device="cpu")
+    z = _latents(augmenter, 2, random_state)
     t = torch.linspace(0, 1, int(steps)).unsqueeze(1)
     path = _slerp(z[0:1], z[1:2], t)  # (steps, input_dim)
-    codes = [0] if rows == [None] else [int(np.flatnonzero(augmenter.classes_ == c)[0]) for c in rows]
+    codes = _class_codes(augmenter, rows)
     z_all = path.repeat(len(codes), 1)
-    labels = torch.as_tensor(np.repeat(codes, int(steps)), dtype=torch.long)
-    images = (module.decode(z_all, labels).cpu().numpy() + 1.0) / 2.0
+    images = _decode01(augmenter, z_all, np.repeat(codes, int(steps)))
     grid = image_grid(images, ncol=int(steps))
     names = ["" if c is None else str(c) for c in rows]
     size = (min(12, 0.6 * steps + 0.6), 0.6 * len(rows) + 0.5)
@@ -202,13 +216,10 @@ def plot_style_grid(augmenter, n_latents: int = 6, classes=None, random_state: i
         raise ValueError(f"n_latents must be >= 1, got {n_latents!r}")
     columns = _classes(augmenter, classes)
     n = int(n_latents)
-    module = augmenter.module_
-    gen = torch.Generator().manual_seed(int(random_state))
-    z = module.sample_noise(n, generator=gen, truncation=augmenter.truncation, device="cpu")
-    codes = [0] if columns == [None] else [int(np.flatnonzero(augmenter.classes_ == c)[0]) for c in columns]
+    z = _latents(augmenter, n, random_state)
+    codes = _class_codes(augmenter, columns)
     z_all = z.repeat_interleave(len(codes), dim=0)  # row-major: latent i, then every class
-    labels = torch.as_tensor(np.tile(codes, n), dtype=torch.long)
-    images = (module.decode(z_all, labels).cpu().numpy() + 1.0) / 2.0
+    images = _decode01(augmenter, z_all, np.tile(codes, n))
     grid = image_grid(images, ncol=len(codes))
     size = (min(12, 0.6 * len(codes) + 0.6), 0.6 * n + 0.8)
     fig = _show_rows(grid, [f"z{i}" for i in range(n)], augmenter.encoder_.size_, 1, title, ax, size)
