@@ -131,7 +131,9 @@ class ObjectPasteAugmenter:
         Side (multiple of 4) to which crops are resized for the GAN.
     gan : ImageAugmenter, optional
         The (unfitted) GAN to train on the crops; default
-        ``ImageAugmenter(epochs=epochs, random_state=random_state)``.
+        ``ImageAugmenter(epochs=epochs, random_state=random_state)``. A GAN
+        given without a ``random_state`` gets a seed drawn from this
+        augmenter's, so one ``random_state`` repeats the whole fit.
     epochs : int, default=30
         Epochs of the default GAN.
     gan_max_per_class : int, optional
@@ -265,7 +267,12 @@ class ObjectPasteAugmenter:
             cap = int(self.gan_max_per_class)
             index = np.concatenate([rng.permutation(np.flatnonzero(self.crop_labels_ == c))[:cap]
                                     for c in self.classes_])
-        gan = ImageAugmenter(epochs=int(self.epochs), random_state=seed) if self.gan is None else clone(self.gan)
+        if self.gan is None:
+            gan = ImageAugmenter(epochs=int(self.epochs), random_state=seed)
+        else:
+            gan = clone(self.gan)
+            if gan.get_params().get("random_state") is None:  # unseeded: this augmenter's seed makes it repeatable
+                gan.set_params(random_state=seed)
         X = self._crop_array(index)
         self.gan_ = gan.fit(X, self.crop_labels_[index])
 

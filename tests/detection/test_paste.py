@@ -135,6 +135,23 @@ def test_gan_source_makes_objects_of_the_asked_classes(tmp_path, scenes):
                                   np.stack(aug.sample_objects({8: 3}, random_state=2)[0][1:]))
 
 
+def test_an_unseeded_gan_is_seeded_by_the_paste_augmenter(scenes):
+    """``random_state`` of the paste augmenter makes the GAN it fits repeatable, even one given without a seed."""
+    from ganaug.augment.image import ImageAugmenter
+
+    images, targets = scenes
+    gan = ImageAugmenter(epochs=1, width=8, latent_dim=8, batch_size=32)  # no random_state
+    first, second = (ObjectPasteAugmenter(source="gan", gan=gan, random_state=3).fit(images, targets)
+                     for _ in range(2))
+    assert first.gan_.random_state is not None and gan.random_state is None  # the caller's object is untouched
+    a, _ = first.sample_objects({8: 4}, random_state=1)
+    b, _ = second.sample_objects({8: 4}, random_state=1)
+    np.testing.assert_array_equal(np.stack(a), np.stack(b))
+    seeded = ObjectPasteAugmenter(source="gan", gan=ImageAugmenter(epochs=1, width=8, latent_dim=8, batch_size=32,
+                                                                   random_state=11), random_state=3).fit(images, targets)
+    assert seeded.gan_.random_state == 11  # a seed the caller chose is kept
+
+
 def test_save_load_round_trip(tmp_path, scenes):
     images, targets = scenes
     aug = ObjectPasteAugmenter(source="real", random_state=5).fit(images, targets)
