@@ -184,8 +184,6 @@ class ConditionalImageGAN(GANModule):
         stage_plan(image_size)  # validates the size
         if int(latent_dim) < 1 or int(width) < 8 or (d_width is not None and int(d_width) < 8):
             raise ValueError(f"latent_dim must be >= 1 and width, d_width >= 8, got {latent_dim}, {width}, {d_width}")
-        if isinstance(style_dim, bool) or int(style_dim) != style_dim or int(style_dim) < 0:
-            raise ValueError(f"style_dim must be an int >= 0 (0: no style split), got {style_dim!r}")
         if info_categorical < 0 or info_continuous < 0:
             raise ValueError("info_categorical and info_continuous must be >= 0")
         if info_categorical == 1:
@@ -256,7 +254,7 @@ class ConditionalImageGAN(GANModule):
         self._lecam_term: Tensor | None = None
         self.generator = ImageGenerator(
             self.input_dim, self.n_classes, self.channels, self.image_size, width=width,
-            conditional_bn=conditional_bn, progressive=grow > 0, style_dim=int(style_dim),
+            conditional_bn=conditional_bn, progressive=grow > 0, style_dim=style_dim,
         )
         self.discriminator = ImageDiscriminator(
             self.n_classes, self.channels, self.image_size, width=int(d_width or (3 * width) // 2), conditioning=conditioning,

@@ -106,8 +106,7 @@ class ConditionalBatchNorm2d(nn.Module):
         out = self.bn(x)
         if not (self.conditional or self.style_dim):
             return out
-        scale = torch.ones((), dtype=out.dtype, device=out.device)
-        shift = torch.zeros((), dtype=out.dtype, device=out.device)
+        scale, shift = 1.0, 0.0
         if self.conditional:
             scale = scale + self.gamma(labels.long())[:, :, None, None]
             shift = shift + self.beta(labels.long())[:, :, None, None]
@@ -202,7 +201,7 @@ class ImageGenerator(nn.Module):
     ) -> None:
         super().__init__()
         if isinstance(style_dim, bool) or int(style_dim) != style_dim or style_dim < 0:
-            raise ValueError(f"style_dim must be an int >= 0, got {style_dim!r}")
+            raise ValueError(f"style_dim must be an int >= 0 (0: no style split), got {style_dim!r}")
         self.base, self.n_up = stage_plan(size)
         self.size = size
         self.channels = channels
