@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import torch
+from imblearn.over_sampling import RandomOverSampler
 from torch.utils.data import BatchSampler, DataLoader, WeightedRandomSampler
 
 from ganaug.augment.base import BaseAugmenter, register_augmenter
@@ -27,7 +28,9 @@ _FILTER_WIDTH = 16
 
 
 def balanced_indices(codes: np.ndarray, seed: int) -> np.ndarray:
-    """Indices that hold every class as often as the largest one: all of its own, topped up by random repeats.
+    """Indices that hold every class as often as the largest one: all of its own, then random repeats.
+
+    imbalanced-learn's ``RandomOverSampler`` on the indices (its ``sample_indices_``).
 
     Examples
     --------
@@ -38,15 +41,9 @@ def balanced_indices(codes: np.ndarray, seed: int) -> np.ndarray:
     [4, 4, 4]
     """
     codes = np.asarray(codes)
-    counts = np.bincount(codes)
-    rng = np.random.default_rng(seed)
-    order = np.argsort(codes, kind="stable")
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    extra = np.where(counts > 0, counts.max() - counts, 0)
-    # for each top-up draw: a random position within its class's block of the sorted order
-    owner = np.repeat(np.arange(len(counts)), extra)
-    picks = starts[owner] + (rng.random(len(owner)) * counts[owner]).astype(np.int64)
-    return np.concatenate([np.arange(len(codes)), order[picks]])
+    sampler = RandomOverSampler(random_state=int(seed))
+    sampler.fit_resample(np.arange(len(codes))[:, None], codes)
+    return np.asarray(sampler.sample_indices_)
 
 
 @register_augmenter
