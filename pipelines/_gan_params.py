@@ -12,8 +12,6 @@ PIPELINE_GAN_KEYS = ("random_state", "trainer", "epochs", "width")
 
 def parse_gan_params(text: str | None) -> dict:
     """A JSON object of extra ``ImageAugmenter`` options, checked against its parameters ({} for none)."""
-    from ganaug.augment.image import ImageAugmenter
-
     if not text:
         return {}
     try:
@@ -22,13 +20,20 @@ def parse_gan_params(text: str | None) -> dict:
         raise ValueError(f"--gan-params is not valid JSON ({exc}): {text!r}") from None
     if not isinstance(params, dict):
         raise ValueError(f"--gan-params must be a JSON object of ImageAugmenter options, got {text!r}")
+    return check_gan_params(params)
+
+
+def check_gan_params(params: dict, where: str = "--gan-params") -> dict:
+    """``params`` if every key is an ``ImageAugmenter`` option the pipeline does not set itself."""
+    from ganaug.augment.image import ImageAugmenter
+
     known = set(ImageAugmenter().get_params())
     unknown = sorted(set(params) - known)
     if unknown:
-        raise ValueError(f"--gan-params: {unknown[0]!r} is not an ImageAugmenter option (known: {sorted(known)})")
+        raise ValueError(f"{where}: {unknown[0]!r} is not an ImageAugmenter option (known: {sorted(known)})")
     fixed = sorted(set(params) & set(PIPELINE_GAN_KEYS))
     if fixed:
-        raise ValueError(f"--gan-params: {fixed[0]!r} is set by the pipeline (use --gan-epochs, --gan-width, --seeds)")
+        raise ValueError(f"{where}: {fixed[0]!r} is set by the pipeline (use --gan-epochs, --gan-width, --seeds)")
     return params
 
 

@@ -55,14 +55,16 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from image_benchmark import RARE, fit_classifier, make_split  # noqa: E402 - the benchmark's split and arms
-from _gan_params import parse_gan_params, parse_shares  # noqa: E402
+from _gan_params import check_gan_params, parse_gan_params, parse_shares  # noqa: E402
 from tabular_benchmark import markdown_table  # noqa: E402 - no tabulate dependency
 
 #: variants compared by default: name -> ImageAugmenter options on top of --gan-params
+#: (the generator before issue 21, each half of today's default alone, and the default)
 VARIANTS = {
-    "default": {},
-    "style 64": {"style_dim": 64},
-    "style 64, class at input only": {"style_dim": 64, "conditional_bn": False},
+    "no style split, no mode-seeking (before)": {"style_dim": 0, "diversity_weight": 0.0},
+    "style split only": {"diversity_weight": 0.0},
+    "mode-seeking only": {"style_dim": 0},
+    "default (style 64, mode-seeking 0.1)": {},
 }
 DEV_COMMON_SHARE = 0.2
 
@@ -99,9 +101,9 @@ def parse_variants(text: str) -> dict:
         variants = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"--variants is not valid JSON ({exc}): {text!r}") from None
-    if not isinstance(variants, dict) or not variants:
+    if not isinstance(variants, dict) or not variants or not all(isinstance(v, dict) for v in variants.values()):
         raise ValueError(f"--variants must be a non-empty JSON object name -> options, got {text!r}")
-    return {str(name): parse_gan_params(json.dumps(options)) for name, options in variants.items()}
+    return {str(name): check_gan_params(options, f"--variants {name!r}") for name, options in variants.items()}
 
 
 def parse_args(argv=None):
